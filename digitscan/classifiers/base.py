@@ -1,0 +1,178 @@
+"""What every digitscan classifier shares: input checks and the scikit-learn estimator protocol.
+
+Input convention (MNIST's): images ``(N, 28, 28)`` or flattened ``(N, 784)``, bright ink on a
+dark background, either uint8 0-255 or float 0-1. :func:`check_images` turns any of those into
+float32 ``(N, 28, 28)`` in [0, 1] and rejects everything else with a :class:`ConfigError` naming
+the parameter.
+
+:class:`DigitEstimator` gives ``get_params``/``set_params``/``score`` and scikit-learn's tags
+without importing scikit-learn when digitscan starts (that import alone takes about 0.7 s), so
+``clone``, ``cross_val_score`` and pipelines work while ``digitscan read`` stays quick.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from digitscan.errors import ConfigError, NotFittedError
+
+IMAGE_SHAPE = (28, 28)
+N_PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
+CLASSES = np.arange(10)
+
+
+@runtime_checkable
+class Classifier(Protocol):
+    """The interface the reading pipeline relies on (scikit-learn's classifier protocol)."""
+
+    classes_: NDArray[np.int64]
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> Classifier:  # noqa: N803 (sklearn's name)
+        """Train on images ``X`` and labels ``y``."""
+        ...
+
+    def predict(self, X: ArrayLike) -> NDArray[np.int64]:  # noqa: N803
+        """Labels of images ``X``."""
+        ...
+
+    def predict_proba(self, X: ArrayLike) -> NDArray[np.float32]:  # noqa: N803
+        """Class probabilities ``(N, 10)`` of images ``X``."""
+        ...
+
+
+def check_images(X: ArrayLike, name: str = "X") -> NDArray[np.float32]:  # noqa: N803
+    """Validate digit images and convert them to float32 ``(N, 28, 28)`` in [0, 1].
+
+    Args:
+        X: ``(N, 28, 28)`` or ``(N, 784)``; uint8 0-255, or float 0-1; bright ink.
+        name: The parameter name used in error messages.
+
+    Returns:
+        float32 ``(N, 28, 28)`` in [0, 1] (a new array; the input is never modified).
+
+    Raises:
+        ConfigError: Wrong number of dimensions, wrong shape, dtype, or value range.
+    """
+    X = np.asarray(X)  # noqa: N806 (scikit-learn naming)
+    if X.ndim not in (2, 3):
+        raise ConfigError(
+            f"`{name}` must be (N, 28, 28) or (N, 784) images, got {X.ndim} dimensions "
+            f"(shape {X.shape}); for one image use X[None]"
+        )
+    if X.ndim == 2 and X.shape[1] != N_PIXELS:
+        raise ConfigError(f"`{name}` must have 784 columns (28x28 pixels), got shape {X.shape}")
+    if X.ndim == 3 and X.shape[1:] != IMAGE_SHAPE:
+        raise ConfigError(f"`{name}` images must be 28x28, got shape {X.shape}")
+    if X.dtype == np.uint8:
+        return (X.reshape(-1, *IMAGE_SHAPE).astype(np.float32) / np.float32(255)).reshape(
+            -1, *IMAGE_SHAPE
+        )
+    if X.dtype.kind not in "fiub":
+        raise ConfigError(f"`{name}` must be uint8 or float, got dtype {X.dtype}")
+    out = X.astype(np.float32).reshape(-1, *IMAGE_SHAPE)
+    if out.size and not np.isfinite(out).all():
+        raise ConfigError(f"`{name}` contains NaN or infinity")
+    if out.size and (out.min() < 0 or out.max() > 1):
+        raise ConfigError(
+            f"`{name}` values must be in [0, 1] for a float array (uint8 for 0-255), "
+            f"got [{out.min():g}, {out.max():g}]"
+        )
+    return out
+
+
+def check_labels(y: ArrayLike, n: int, name: str = "y") -> NDArray[np.int64]:
+    """Validate digit labels: ``(n,)`` integers in 0-9.
+
+    Raises:
+        ConfigError: Wrong shape or values outside 0-9.
+    """
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != n:
+        raise ConfigError(f"`{name}` must be a 1-D array of {n} labels, got shape {y.shape}")
+    if y.dtype.kind not in "iu" and not (y.dtype.kind == "f" and np.all(y == np.round(y))):
+        raise ConfigError(f"`{name}` must hold integer digit labels, got dtype {y.dtype}")
+    labels = y.astype(np.int64)
+    if labels.size and (labels.min() < 0 or labels.max() > 9):
+        raise ConfigError(f"`{name}` labels must be digits 0-9, got {labels.min()}..{labels.max()}")
+    return labels
+
+
+class DigitEstimator:
+    """scikit-learn's estimator protocol for digitscan classifiers.
+
+    Subclasses list their hyper-parameters as ``__init__`` keyword arguments stored under the
+    same names (scikit-learn's rule) and set fitted attributes, ending in ``_``, only in ``fit``.
+    """
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The hyper-parameters, as scikit-learn's ``BaseEstimator.get_params`` returns them."""
+        del deep  # no nested estimators
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> DigitEstimator:
+        """Set hyper-parameters by name.
+
+        Raises:
+            ConfigError: A name that is not a hyper-parameter.
+        """
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ConfigError(
+                    f"{type(self).__name__} has no parameter {name!r}; valid: {sorted(valid)}"
+                )
+            setattr(self, name, value)
+        return self
+
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:  # noqa: N803
+        """Mean accuracy on images ``X`` with labels ``y``."""
+        images = check_images(X)
+        return float(np.mean(self.predict(images) == check_labels(y, len(images))))
+
+    def check_fitted(self) -> None:
+        """Raise :class:`NotFittedError` unless ``fit`` has run (or weights were loaded)."""
+        if not hasattr(self, "classes_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet: call fit() or use load_model()"
+            )
+
+    def __sklearn_tags__(self) -> Any:
+        # Imported here: scikit-learn is needed only by code that already uses scikit-learn.
+        from sklearn.base import BaseEstimator, ClassifierMixin
+
+        class _Tags(ClassifierMixin, BaseEstimator):
+            pass
+
+        tags = _Tags().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.non_deterministic = False
+        return tags
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "classes_")
+
+    def __repr__(self) -> str:
+        defaults = {
+            name: p.default for name, p in inspect.signature(type(self).__init__).parameters.items()
+        }
+        changed = [
+            f"{k}={v!r}" for k, v in self.get_params().items() if not _same(v, defaults.get(k))
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        kinds = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        return [n for n, p in signature.parameters.items() if n != "self" and p.kind in kinds]
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return a is b

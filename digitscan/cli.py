@@ -1,0 +1,328 @@
+"""The ``digitscan`` command: parse arguments, call the library, format the results.
+
+This is the only module that prints or decides exit codes. Each command turns its options into
+library calls and formats what comes back; training code is imported inside the commands that
+need it, so ``digitscan --help`` stays fast. Every failure becomes one line on stderr,
+``digitscan: error: FILE: reason``, with the exit code of :class:`digitscan.errors.ExitCode`;
+``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from digitscan.errors import DigitscanError, ExitCode
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
+MODEL_HELP = "Model: 'convnet', 'mlp', or the path of a model card or weights file."
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.option("-v", "--verbose", count=True, help="More log output (repeat for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr.")
+@click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
+@click.version_option(package_name="digitscan")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
+    """Read handwritten digits from phone photos and scans."""
+    from digitscan._logging import configure_cli_logging
+
+    ctx.ensure_object(dict)["debug"] = debug
+    configure_cli_logging(-1 if quiet else verbose)
+
+
+@cli.command()
+@click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--model", "model_name", default="convnet", help=MODEL_HELP)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON object per image per line (strings, boxes, confidences).",
+)
+@click.option(
+    "--min-confidence",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Leave out digits the classifier is less sure of.",
+)
+@click.option(
+    "--max-side",
+    type=click.IntRange(min=200),
+    default=1600,
+    help="Working resolution: longest side in pixels (boxes stay in original pixels).",
+)
+@click.option(
+    "--keep-lines",
+    is_flag=True,
+    help="Do not remove ruled lines, grids and boxes before finding digits.",
+)
+@click.option(
+    "--debug-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write an overlay and the intermediate stages of each image here.",
+)
+def read(
+    images: tuple[Path, ...],
+    model_name: str,
+    as_json: bool,
+    min_confidence: float,
+    max_side: int,
+    keep_lines: bool,
+    debug_dir: Path | None,
+) -> None:
+    """Read the handwritten digit strings in IMAGES, one string per line, top to bottom."""
+    from digitscan import api
+    from digitscan.config import ScanConfig
+
+    config = ScanConfig(
+        min_confidence=min_confidence, max_side_px=max_side, remove_lines=not keep_lines
+    )
+    model = api.get_model(model_name)  # a model error stops everything, before any image
+    failures: list[DigitscanError] = []
+    for path in images:
+        try:
+            reading = api.read(path, config=config, model=model, debug_dir=debug_dir)
+        except DigitscanError as exc:
+            failures.append(exc)
+            click.echo(f"digitscan: error: {exc}", err=True)
+            if as_json:
+                click.echo(json.dumps({"path": str(path), "error": exc.message}))
+            continue
+        if as_json:
+            click.echo(json.dumps(reading.to_dict(min_confidence=min_confidence)))
+        elif len(images) == 1:
+            for line in reading.lines:
+                click.echo(line.text)
+        else:
+            for line in reading.lines or [None]:
+                click.echo(f"{path}\t{'' if line is None else line.text}")
+    if failures:
+        code = failures[0].exit_code if len(images) == 1 else ExitCode.some_inputs_failed
+        raise SystemExit(int(code))
+
+
+@cli.command()
+@click.option(
+    "--model",
+    "kind",
+    type=click.Choice(["convnet", "mlp"]),
+    default="convnet",
+    help="Which classifier to train.",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder with the four MNIST IDX files (.gz or raw).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write NAME.json, the weights and NAME-curve.png into.",
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Passes over the data [default: 30 convnet, 40 mlp].",
+)
+@click.option("--seed", type=int, default=0, help="Seed of all randomness.")
+@click.option(
+    "--validation",
+    type=click.IntRange(min=0),
+    default=5000,
+    help="Training digits held out to measure after each epoch.",
+)
+@click.option("--name", default=None, help="Model name [default: the --model kind].")
+@click.option(
+    "--download",
+    is_flag=True,
+    help="First download MNIST into --data (needs internet; checksums verified).",
+)
+def train(
+    kind: str,
+    data_dir: Path,
+    out_dir: Path,
+    epochs: int | None,
+    seed: int,
+    validation: int,
+    name: str | None,
+    download: bool,
+) -> None:
+    """Train a classifier on MNIST and write it with its model card."""
+    from digitscan import training
+    from digitscan.mnist import download_mnist
+
+    if download:
+        download_mnist(data_dir)
+    with _EpochProgress(epochs or training.DEFAULT_EPOCHS[kind]) as progress:
+        result = training.train(
+            kind,
+            data_dir,
+            out_dir,
+            epochs=epochs,
+            seed=seed,
+            validation=validation,
+            name=name,
+            command=_command_line(),
+            on_epoch=progress.update,
+        )
+    click.echo(
+        f"test accuracy {result.test.accuracy:.4f} on {result.test.n} digits "
+        f"({result.seconds:.0f} s training)"
+    )
+    click.echo(f"wrote {result.card_path} and {result.curve_path}")
+
+
+@cli.command("eval")
+@click.option("--model", "model_name", default="convnet", help=MODEL_HELP)
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder with MNIST-format IDX files.",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["test", "train"]),
+    default="test",
+    help="Which files of the folder to measure on.",
+)
+@click.option(
+    "--errors",
+    "errors_png",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a mosaic of the misclassified digits to this PNG.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+def evaluate(
+    model_name: str, data_dir: Path, split: str, errors_png: Path | None, as_json: bool
+) -> None:
+    """Measure a classifier's accuracy on MNIST-format data."""
+    import cv2
+
+    from digitscan import load_model, training
+    from digitscan.mnist import load_mnist
+
+    model = load_model(model_name)
+    images, labels = load_mnist(data_dir, split)  # type: ignore[arg-type]
+    report, predicted = training.evaluate(model, images, labels)
+    if errors_png is not None and not cv2.imwrite(
+        str(errors_png), training.error_mosaic(images, labels, predicted)
+    ):
+        raise DigitscanError("cannot write the error mosaic (PNG)", path=errors_png)
+    card = getattr(model, "card_", {})
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "model": card.get("name", model_name),
+                    "weights": card.get("weights"),
+                    "data": str(data_dir),
+                    "split": split,
+                    **report.to_dict(),
+                }
+            )
+        )
+        return
+    click.echo(_format_report(card.get("name", model_name), report))
+
+
+def _format_report(model_name: str, report: Any) -> str:
+    lines = [
+        f"model {model_name}: accuracy {report.accuracy:.4f} "
+        f"({round(report.accuracy * report.n)}/{report.n}), "
+        f"{report.n / max(report.seconds, 1e-9):,.0f} digits/s",
+        "per class: "
+        + "  ".join(
+            f"{digit}:{'  -  ' if acc != acc else f'{acc:.3f}'}"
+            for digit, acc in enumerate(report.per_class)
+        ),
+        "confusion (rows true, columns predicted):",
+        "      " + "".join(f"{d:>6}" for d in range(10)),
+    ]
+    lines += [f"{t:>6}" + "".join(f"{c:>6}" for c in row) for t, row in enumerate(report.confusion)]
+    return "\n".join(lines)
+
+
+class _EpochProgress:
+    """A progress bar over epochs on an interactive stderr; a log line per epoch otherwise."""
+
+    def __init__(self, epochs: int) -> None:
+        self.bar: Any = None
+        self.epochs = epochs
+
+    def __enter__(self) -> _EpochProgress:
+        if sys.stderr.isatty():
+            self.bar = click.progressbar(
+                length=self.epochs, label="training", file=sys.stderr, show_eta=True, show_pos=True
+            )
+            self.bar.__enter__()
+        return self
+
+    def update(self, report: Any) -> None:
+        val = "-" if report.val_accuracy is None else f"{report.val_accuracy:.4f}"
+        text = f"epoch {report.epoch}/{report.epochs} loss {report.loss:.4f} val {val}"
+        if self.bar is not None:
+            self.bar.label = text
+            self.bar.update(1)
+        else:
+            import logging
+
+            logging.getLogger("digitscan.cli").info("%s (%.0f s)", text, report.seconds)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+def _command_line() -> str:
+    """The command as typed (recorded in model cards)."""
+    argv = click.get_current_context().find_root().obj.get("argv", sys.argv[1:])
+    return " ".join(["digitscan", *argv])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; the one place where exceptions become messages and exit codes."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        code = cli.main(
+            args=args, prog_name="digitscan", standalone_mode=False, obj={"argv": list(args)}
+        )
+    except click.exceptions.Abort:
+        click.echo("digitscan: interrupted", err=True)
+        sys.exit(ExitCode.ctrl_c)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("digitscan: interrupted", err=True)
+        sys.exit(ExitCode.ctrl_c)
+    except DigitscanError as exc:
+        if debug:
+            raise
+        click.echo(f"digitscan: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 (the top-level handler: one line, never a traceback)
+        if debug:
+            raise
+        click.echo(
+            f"digitscan: error: internal error ({type(exc).__name__}: {exc}); "
+            "rerun with --debug for the traceback",
+            err=True,
+        )
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else ExitCode.ok)

@@ -1,0 +1,128 @@
+"""Every setting of the reading pipeline, in one frozen dataclass.
+
+Stage functions take a :class:`ScanConfig` and read their settings from it; no stage has a
+magic number of its own. Sizes in pixels are at *working resolution* (the image scaled so its
+longest side is at most ``max_side_px``), or are fractions of a measured size where the name
+says so (``_frac``). Changing a field changes :meth:`ScanConfig.key`, which names cached
+results (so batch ``--resume`` redoes files read with other settings).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
+
+from digitscan.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class ScanConfig:
+    """Settings of :func:`digitscan.read`; the defaults suit phone photos and 150-600 dpi scans."""
+
+    # --- load
+    max_side_px: int = 1600
+    """Working resolution: larger images are shrunk to this longest side (speed; 12 MP photos
+    have far more pixels than digits need). Boxes are still reported in original pixels."""
+
+    # --- illumination and threshold
+    background_kernel_frac: float = 0.1
+    """Size of the closing that estimates the paper's brightness, as a fraction of the longest
+    side: wider than any pen stroke or filled loop (a felt-pen 8 on a sticky note), narrower
+    than a shadow's soft edge."""
+    threshold_block_frac: float = 0.025
+    """Adaptive threshold neighbourhood, as a fraction of the longest side (odd px, >= 15)."""
+    threshold_offset: float = 12.0
+    """How much darker than its neighbourhood (grey levels, 0-255 after flattening) a pixel
+    must be to count as ink; lower finds fainter pencil, higher ignores paper texture."""
+    paper_min_brightness_frac: float = 0.5
+    """Regions whose paper brightness is below this fraction of the brightest paper are the
+    desk or frame around the page, not paper: no ink is looked for there."""
+    deskew: bool = True
+    """Level the page by its long straight lines (ruling, boxes) before removing them."""
+    deskew_min_deg: float = 0.3
+    """Smaller measured skews are left alone (rotating costs time and blurs nothing useful)."""
+    min_contrast: float = 40.0
+    """Ink must also be this much darker than the paper (after flattening): adaptive
+    thresholds alone turn noise on blank paper into ink."""
+
+    # --- ruled lines, grids and boxes
+    remove_lines: bool = True
+    """Remove long straight horizontal and vertical lines (ruling, grids, comb boxes)."""
+    line_min_length_frac: float = 0.06
+    """A horizontal straight run of ink at least this long (fraction of the longest side) is
+    a line; vertical runs must be 2.5 times longer, or join horizontal lines at both ends."""
+    line_max_thickness_px: int = 6
+    """Thicker straight runs are not lines but strokes (e.g. a felt-pen 1)."""
+
+    # --- candidates
+    min_height_px: int = 12
+    """Blobs shorter than this at working resolution are specks, dots or commas."""
+    max_height_frac: float = 0.5
+    """Blobs taller than this fraction of the page height are not digits (edges, folds)."""
+    min_ink_px: int = 30
+    """Blobs with less ink than this are noise."""
+    max_aspect: float = 5.0
+    """Blobs wider than ``max_aspect`` x their height are dashes or underlines."""
+    max_fill: float = 0.9
+    """Blobs filling more than this of their box are solid marks (ink blots, photo edges)."""
+    small_frac: float = 0.45
+    """In a line, blobs shorter than this fraction of the line's median digit height are
+    punctuation (decimal points, commas), not digits."""
+
+    # --- merging and splitting
+    merge_overlap: float = 0.6
+    """Two blobs whose horizontal extents overlap by this fraction of the narrower one, one
+    above the other, are one broken digit (a 5's detached bar)."""
+    merge_gap_frac: float = 0.35
+    """... if the vertical gap between them is under this fraction of the taller one."""
+    split_min_aspect: float = 0.85
+    """Blobs wider than this x their height may be touching digits and are tried split."""
+    split_gain: float = 0.15
+    """A split is kept if it raises the mean log-probability per digit by this much."""
+
+    # --- lines
+    line_gap_frac: float = 1.6
+    """Digits farther apart than this x the digit height start a new string."""
+    line_join_max_height: float = 1.8
+    """A blob this many times taller than a string does not join it."""
+    line_overlap: float = 0.4
+    """Digits whose vertical extents overlap by this fraction of the shorter belong together."""
+
+    small_line_frac: float = 0.5
+    """Strings whose digits are smaller than this fraction of the page's main string (the
+    tallest string of two or more confidently read digits) are printed labels, paper texture
+    or noise."""
+    large_line_factor: float = 2.0
+    """Strings taller than this many times the main string are page edges or folds (only
+    applied when a main string of two or more confident digits exists)."""
+    min_stroke_frac: float = 0.045
+    """Blobs whose pen width is below this fraction of their height are straight hairlines
+    (page edges, ruling fragments), not 1s: even thin pens write wider strokes."""
+
+    # --- classification
+    stroke_width_frac: float = 0.13
+    """Target pen width as a fraction of the digit's height, as MNIST's strokes are; crops
+    are thickened or thinned towards it before normalising."""
+    min_confidence: float = 0.0
+    """Digits with a lower probability are dropped from the text."""
+    reject_confidence: float = 0.35
+    """Blobs the classifier is less sure of than this are not digits (letters, signs)."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool):
+                continue
+            if isinstance(value, int | float) and value < 0:
+                raise ConfigError(f"ScanConfig.{f.name} must be >= 0, got {value}")
+        if self.max_side_px < 200:
+            raise ConfigError(f"ScanConfig.max_side_px must be >= 200, got {self.max_side_px}")
+        for name in ("min_confidence", "reject_confidence", "max_fill"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ConfigError(f"ScanConfig.{name} must be in [0, 1]")
+
+    def key(self) -> str:
+        """A short hash of every setting (names cached results)."""
+        text = json.dumps(asdict(self), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]

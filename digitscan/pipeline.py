@@ -1,0 +1,310 @@
+"""The reading pipeline: a loaded page in, a :class:`Reading` out.
+
+Stages, each recorded as a :class:`Step` with its settings:
+working resolution -> grey -> flat illumination -> adaptive threshold -> line removal ->
+candidates -> merged strokes -> strings -> punctuation out -> touching digits split ->
+MNIST normalisation -> classification (one batch) -> low-confidence blobs rejected.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from digitscan import preprocess, segment
+from digitscan.classifiers.base import Classifier
+from digitscan.config import ScanConfig
+from digitscan.normalize import to_mnist
+from digitscan.types import BBox, Candidate, Digit, Line, Page, Reading, Step
+
+log = logging.getLogger(__name__)
+
+#: Touching-digit hypotheses tried for a wide blob: 1 (not touching) up to this many digits.
+MAX_SPLIT_PARTS = 4
+
+
+def make_page(image: NDArray[np.uint8], config: ScanConfig, source: Path | None = None) -> Page:
+    """Wrap a BGR uint8 ``(H, W, 3)`` image as a :class:`Page` at working resolution."""
+    working, scale = preprocess.resize_to_working(image, config.max_side_px)
+    return Page(
+        source=source, image=working, scale=scale, original_size=(image.shape[1], image.shape[0])
+    )
+
+
+def read_page(
+    page: Page,
+    config: ScanConfig,
+    model: Classifier,
+    stages: dict[str, NDArray[np.uint8]] | None = None,
+) -> Reading:
+    """Read the digit strings of a page.
+
+    Args:
+        page: The page at working resolution.
+        config: Pipeline settings.
+        model: A fitted classifier (MNIST convention).
+        stages: If given, filled with the intermediate images (for ``--debug-dir``).
+
+    Returns:
+        The :class:`Reading`: strings top to bottom, boxes in original pixels, rejected
+        candidates and the steps that ran.
+    """
+    start = time.perf_counter()
+    gray = preprocess.to_gray(page.image)
+    images, skew = preprocess.prepare(gray, config)
+    if stages is not None:
+        stages.update(gray=gray, **images)
+    to_original = _box_mapper(page, skew)
+    candidates = segment.find_candidates(images["ink"], config)
+    page_h = images["ink"].shape[0]
+    candidates = segment.reject_by_shape(candidates, page_h, config, merged=False)
+    candidates = segment.merge_strokes(candidates, config)
+    candidates = segment.reject_by_shape(candidates, page_h, config, merged=True)
+    rejected = [c for c in candidates if c.rejected is not None]
+    kept = [c for c in candidates if c.rejected is None]
+    lines = []
+    for line in segment.group_lines(kept, config):
+        digits, dropped = segment.drop_punctuation(line, config)
+        rejected += dropped
+        if digits:
+            lines.append(digits)
+    lines, more_rejected = _classify_lines(lines, config, model, to_original)
+    rejected += more_rejected
+    steps = (
+        Step(
+            "load",
+            {
+                "scale": round(page.scale, 4),
+                "original_size": list(page.original_size),
+                "skew_deg": round(skew, 2),
+            },
+        ),
+        Step(
+            "preprocess",
+            {
+                k: v
+                for k, v in asdict(config).items()
+                if k.startswith(
+                    ("background", "threshold", "min_contrast", "remove_lines", "line_")
+                )
+            },
+        ),
+        Step("segment", {"candidates": len(candidates), "rejected": len(rejected)}),
+        Step(
+            "classify", {"model": _model_name(model), "digits": sum(len(ln.digits) for ln in lines)}
+        ),
+    )
+    reading = Reading(
+        source=page.source,
+        lines=tuple(lines),
+        rejected=tuple(replace(c, bbox=to_original(c.bbox)) for c in rejected),
+        steps=steps,
+        seconds=time.perf_counter() - start,
+        model=_model_name(model),
+    )
+    log.debug("%s: %d strings, %d rejected blobs", page.source, len(lines), len(rejected))
+    return reading
+
+
+def digit_image(cand: Candidate, config: ScanConfig) -> NDArray[np.uint8]:
+    """A candidate's mask as MNIST would show it: stroke width evened out, then normalised.
+
+    Thin pens on large digits would almost vanish when shrunk to 20 px, and felt pens would
+    fill the loops; the stroke is dilated or eroded towards ``stroke_width_frac`` of the
+    digit's longest side first.
+    """
+    mask = cand.mask
+    longest = max(mask.shape)
+    width = segment.stroke_width(mask)
+    target = config.stroke_width_frac * longest
+    if width < 0.7 * target:
+        k = max(1, round(target - width)) | 1
+        pad = k
+        padded = np.pad(mask, pad)
+        mask = cv2.dilate(padded, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    elif width > 1.8 * target:
+        k = max(1, round((width - target) / 2)) | 1
+        eroded = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        if eroded.sum() > 0.3 * mask.sum():
+            mask = eroded
+    digit = to_mnist(mask)
+    peak = int(digit.max())
+    if 0 < peak < 255:  # a thin stroke shrunk by area averaging: restore full-strength ink
+        digit = cv2.convertScaleAbs(digit, alpha=255 / peak)
+    return digit
+
+
+def _classify_lines(
+    lines: list[list[Candidate]],
+    config: ScanConfig,
+    model: Classifier,
+    to_original: Callable[[BBox], BBox],
+) -> tuple[list[Line], list[Candidate]]:
+    """Classify every candidate and every split hypothesis in one batch, then choose."""
+    # Hypotheses: for each candidate, a list of (parts, [pieces]); parts=1 is the blob itself.
+    hypotheses: list[list[list[list[Candidate]]]] = []
+    batch: list[NDArray[np.uint8]] = []
+    for line in lines:
+        per_line = []
+        for cand in line:
+            options = [[cand]]
+            aspect = cand.bbox.w / max(1, cand.bbox.h)
+            if aspect > config.split_min_aspect:
+                for parts in range(2, MAX_SPLIT_PARTS + 1):
+                    if aspect < 0.35 * parts:  # pieces would be narrower than any digit
+                        break
+                    pieces = segment.cut(cand, segment.split_points(cand.mask, parts))
+                    if len(pieces) == parts:
+                        options.append(pieces)
+            per_line.append(options)
+            for option in options:
+                batch.extend(digit_image(piece, config) for piece in option)
+        hypotheses.append(per_line)
+    if not batch:
+        return [], []
+    proba = np.asarray(model.predict_proba(np.stack(batch)), np.float32)
+    labels = np.asarray(model.classes_)
+    cursor = 0
+    chosen: list[list[tuple[Digit, Candidate]]] = []
+    rejected: list[Candidate] = []
+    for per_line in hypotheses:
+        digits: list[tuple[Digit, Candidate]] = []
+        for options in per_line:
+            scored = []
+            for option in options:
+                p = proba[cursor : cursor + len(option)]
+                imgs = batch[cursor : cursor + len(option)]
+                cursor += len(option)
+                score = float(np.mean(np.log(np.maximum(p.max(axis=1), 1e-6))))
+                scored.append((score, option, p, imgs))
+            best = scored[0]
+            for candidate in scored[1:]:
+                if candidate[0] > best[0] + config.split_gain:
+                    best = candidate
+            _, option, p, imgs = best
+            for piece, row, img in zip(option, p, imgs, strict=True):
+                label_index = int(row.argmax())
+                if row[label_index] < config.reject_confidence:
+                    rejected.append(
+                        replace(
+                            piece,
+                            rejected=f"not a digit (best guess "
+                            f"{labels[label_index]} at {row[label_index]:.2f})",
+                        )
+                    )
+                    continue
+                if row[label_index] < config.min_confidence:
+                    continue
+                digit = Digit(
+                    bbox=to_original(piece.bbox),
+                    label=int(labels[label_index]),
+                    proba=row,
+                    image28=img,
+                )
+                digits.append((digit, piece))
+        if digits:
+            chosen.append(digits)
+    return _drop_small_lines(chosen, config, rejected)
+
+
+def _drop_small_lines(
+    lines: list[list[tuple[Digit, Candidate]]], config: ScanConfig, rejected: list[Candidate]
+) -> tuple[list[Line], list[Candidate]]:
+    """Drop strings far smaller (or, given a sure main string, far taller) than the main one.
+
+    The main string is the tallest one of two or more digits read with a mean confidence of
+    at least 0.7 (the tallest of all if there is none): a lone page edge read as a "1" never
+    becomes the reference, and printed labels beside handwriting are much smaller.
+    """
+    if not lines:
+        return [], rejected
+    heights = [float(np.median([piece.bbox.h for _, piece in line])) for line in lines]
+    sure = [
+        h
+        for h, line in zip(heights, lines, strict=True)
+        if len(line) >= 2 and np.mean([d.confidence for d, _ in line]) >= 0.7
+    ]
+    reference = max(sure or heights)
+    largest = config.large_line_factor if sure else float("inf")
+    out = []
+    for height, line in zip(heights, lines, strict=True):
+        ratio = height / reference
+        if ratio < config.small_line_frac or ratio > largest:
+            reason = f"in a string {ratio:.0%} the height of the page's main one"
+            rejected += [replace(piece, rejected=reason) for _, piece in line]
+        else:
+            out.append(Line(tuple(d for d, _ in line)))
+    return out, rejected
+
+
+def _box_mapper(page: Page, skew_deg: float) -> Callable[[BBox], BBox]:
+    """Map boxes from the levelled working image back to original-image pixels."""
+    if not skew_deg:
+        return lambda box: box.scaled(page.scale)
+    h, w = page.image.shape[:2]
+    inverse = cv2.invertAffineTransform(cv2.getRotationMatrix2D((w / 2, h / 2), skew_deg, 1.0))
+
+    def to_original(box: BBox) -> BBox:
+        corners = np.array(
+            [[box.x, box.y, 1], [box.x2, box.y, 1], [box.x, box.y2, 1], [box.x2, box.y2, 1]],
+            np.float64,
+        )
+        xs, ys = (corners @ inverse.T).T
+        x0, y0 = max(0, int(np.floor(xs.min()))), max(0, int(np.floor(ys.min())))
+        mapped = BBox(
+            x0, y0, max(1, int(np.ceil(xs.max())) - x0), max(1, int(np.ceil(ys.max())) - y0)
+        )
+        return mapped.scaled(page.scale)
+
+    return to_original
+
+
+def _model_name(model: Any) -> str:
+    card = getattr(model, "card_", None)
+    if isinstance(card, dict):
+        return f"{card.get('name', '?')} ({card.get('weights', '?')})"
+    return type(model).__name__
+
+
+def draw_overlay(image: NDArray[np.uint8], reading: Reading) -> NDArray[np.uint8]:
+    """The image with digit boxes, labels and confidences (green), rejected blobs (red).
+
+    Args:
+        image: The original BGR uint8 image (boxes are in its pixels).
+        reading: Its reading.
+
+    Returns:
+        A new BGR uint8 image.
+    """
+    out = image.copy()
+    thickness = max(1, round(max(image.shape[:2]) / 800))
+    font_scale = max(0.4, max(image.shape[:2]) / 1600)
+    for cand in reading.rejected:
+        x, y, w, h = cand.bbox
+        cv2.rectangle(out, (x, y), (x + w, y + h), (0, 0, 220), thickness)
+    for line in reading.lines:
+        lx, ly, lw, lh = line.bbox
+        cv2.rectangle(out, (lx - 4, ly - 4), (lx + lw + 4, ly + lh + 4), (200, 120, 0), thickness)
+        for digit in line.digits:
+            x, y, w, h = digit.bbox
+            colour = (0, 170, 0) if digit.confidence >= 0.6 else (0, 165, 255)
+            cv2.rectangle(out, (x, y), (x + w, y + h), colour, thickness)
+            cv2.putText(
+                out,
+                f"{digit.label} {digit.confidence:.2f}",
+                (x, max(12, y - 4)),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                font_scale,
+                colour,
+                thickness,
+                cv2.LINE_AA,
+            )
+    return out

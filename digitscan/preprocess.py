@@ -1,0 +1,295 @@
+"""Page normalisation: working resolution, flat illumination, adaptive threshold, line removal.
+
+Every function is pure (returns new arrays) and states its input and output layout. Grey
+images are uint8 ``(H, W)`` with dark ink on light paper; binary images are uint8 ``(H, W)``
+with ink = 255.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from digitscan.config import ScanConfig
+
+Gray = NDArray[np.uint8]
+
+#: Vertical lines must be this many times longer than horizontal ones: a written 1 is a long
+#: straight vertical stroke, while horizontal strokes (a 7's bar) are short.
+_VERTICAL_LENGTH_FACTOR = 2.5
+#: Illumination is estimated at 1/4 resolution: shadows vary slowly, and it is 16x cheaper.
+_BACKGROUND_SHRINK = 4
+
+
+def resize_to_working(
+    image: NDArray[np.uint8], max_side_px: int
+) -> tuple[NDArray[np.uint8], float]:
+    """Shrink an image so its longest side is at most ``max_side_px``.
+
+    Returns:
+        The (possibly) shrunk image and the scale, original pixels per working pixel (>= 1).
+    """
+    h, w = image.shape[:2]
+    longest = max(h, w)
+    if longest <= max_side_px:
+        return image, 1.0
+    scale = longest / max_side_px
+    size = (max(1, round(w / scale)), max(1, round(h / scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+
+
+def to_gray(image: NDArray[np.uint8]) -> Gray:
+    """BGR uint8 ``(H, W, 3)`` to grey uint8 ``(H, W)``.
+
+    Uses the darkest channel blended with luminance: blue and black inks both come out dark,
+    while pale coloured paper (yellow notes, tinted cheques) stays light.
+    """
+    luminance = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    darkest = image.min(axis=2)
+    return cv2.addWeighted(luminance, 0.5, darkest, 0.5, 0)
+
+
+def estimate_background(
+    gray: Gray, kernel_px: int, paper_min_brightness_frac: float = 0.4
+) -> tuple[Gray, Gray]:
+    """The paper's brightness at every pixel, and where the paper is.
+
+    The brightness is a smoothed closing wider than any stroke: a closing (max filter, then
+    min filter) removes dark features narrower than the kernel, i.e. the ink, and unlike a
+    plain max filter it follows a shadow's gradient exactly. Computed at 1/4 resolution
+    (shadows vary slowly) and scaled back up.
+
+    The paper mask leaves out regions far darker than the brightest paper (the desk or frame
+    around a page): dividing by a dark background multiplies its noise into false ink. It is
+    pulled in from the paper's edge by a few pixels, where the edge itself would show as ink.
+
+    Args:
+        gray: uint8 ``(H, W)``, dark ink on light paper.
+        kernel_px: Closing size at full resolution; larger than the thickest stroke.
+        paper_min_brightness_frac: Darker than this fraction of the brightest paper is not
+            paper.
+
+    Returns:
+        ``(background, paper)``: uint8 ``(H, W)`` brightness, and uint8 {0, 255} paper mask.
+    """
+    h, w = gray.shape
+    small = cv2.resize(
+        gray,
+        (max(1, w // _BACKGROUND_SHRINK), max(1, h // _BACKGROUND_SHRINK)),
+        interpolation=cv2.INTER_AREA,
+    )
+    k = max(3, kernel_px // _BACKGROUND_SHRINK) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
+    # Light smoothing only: a closing already follows a paper edge exactly, and a wide blur
+    # would spread the bright paper over the dark desk beside it and outline the edge as ink.
+    smooth = cv2.GaussianBlur(closed, (0, 0), 1.0)
+    bright = float(np.percentile(closed, 95))
+    paper = np.where(closed >= paper_min_brightness_frac * bright, np.uint8(255), np.uint8(0))
+    if not paper.all():
+        paper = cv2.erode(paper, np.ones((3, 3), np.uint8))
+    return (
+        cv2.resize(smooth, (w, h), interpolation=cv2.INTER_LINEAR),
+        cv2.resize(paper, (w, h), interpolation=cv2.INTER_NEAREST),
+    )
+
+
+def flatten_illumination(gray: Gray, background: Gray) -> Gray:
+    """Divide out the paper's brightness so shadows and uneven light disappear.
+
+    Args:
+        gray: uint8 ``(H, W)``, dark ink on light paper.
+        background: uint8 ``(H, W)`` from :func:`estimate_background`.
+
+    Returns:
+        uint8 ``(H, W)``: paper near 255 everywhere, ink dark.
+    """
+    return cv2.divide(gray, np.maximum(background, 1), scale=255)
+
+
+def estimate_skew_deg(binary: Gray, min_length_px: int) -> float:
+    """The page's rotation in degrees, from its long straight lines (ruling, boxes, edges).
+
+    Returns the length-weighted median angle of Hough segments within 20 degrees of
+    horizontal (or, if there are none, of vertical); 0 when the page has no long lines
+    (digits alone are handled by the classifier's rotation tolerance).
+    """
+    # Hough costs pixels x angles: keep only pixels on short straight runs (lines, not the
+    # curves of digits), at half resolution.
+    runs = cv2.bitwise_or(
+        cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((1, 15), np.uint8)),
+        cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((15, 1), np.uint8)),
+    )
+    half = cv2.dilate(runs, np.ones((2, 2), np.uint8))[::2, ::2]
+    length = max(10, min_length_px // 2)
+    segments = cv2.HoughLinesP(
+        half, 1, np.pi / 360, threshold=max(10, length // 2), minLineLength=length, maxLineGap=3
+    )
+    if segments is None:
+        return 0.0
+    x1, y1, x2, y2 = segments.reshape(-1, 4).T.astype(np.float64)  # (N, 1, 4) or (N, 4)
+    angles = np.degrees(np.arctan2(y2 - y1, x2 - x1))
+    angles = (angles + 90) % 180 - 90  # (-90, 90]
+    lengths = np.hypot(x2 - x1, y2 - y1)
+    for centre in (0.0, 90.0):
+        offset = (angles - centre + 90) % 180 - 90
+        near = np.abs(offset) < 20
+        if near.any():
+            order = np.argsort(offset[near])
+            cumulative = np.cumsum(lengths[near][order])
+            median = offset[near][order][np.searchsorted(cumulative, cumulative[-1] / 2)]
+            return float(median)
+    return 0.0
+
+
+def rotate(image: Gray, angle_deg: float, interpolation: int = cv2.INTER_NEAREST) -> Gray:
+    """Rotate about the centre by ``-angle_deg`` (undoing a measured skew), same size."""
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
+    return cv2.warpAffine(image, matrix, (w, h), flags=interpolation, borderValue=0)
+
+
+def binarize_adaptive(flat: Gray, block_px: int, offset: float, min_contrast: float) -> Gray:
+    """Ink mask from a flattened page: darker than its neighbourhood *and* than the paper.
+
+    Args:
+        flat: uint8 ``(H, W)`` from :func:`flatten_illumination`.
+        block_px: Neighbourhood size of the adaptive threshold (made odd, at least 3).
+        offset: Grey levels below the neighbourhood mean a pixel must be.
+        min_contrast: Grey levels below the paper (255) a pixel must be; without it the
+            adaptive threshold turns paper texture and noise into speckle.
+
+    Returns:
+        uint8 ``(H, W)`` in {0, 255}, ink = 255.
+    """
+    block = max(3, int(block_px) | 1)
+    adaptive = cv2.adaptiveThreshold(
+        flat, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, offset
+    )
+    dark = np.where(flat < 255 - min_contrast, np.uint8(255), np.uint8(0))
+    return cv2.bitwise_and(adaptive, dark)
+
+
+def find_lines(binary: Gray, min_length_px: int, max_thickness_px: int) -> Gray:
+    """Mask of printed straight lines: ruling, grids, box borders.
+
+    Horizontal lines are straight runs of at least ``min_length_px``. Vertical runs count as
+    lines when they are that long too (grids, margins), or when they are shorter but join a
+    horizontal line at both ends (the separators of comb boxes). Runs thicker than
+    ``max_thickness_px`` are pen strokes, not printed lines, and are left alone.
+
+    Returns:
+        uint8 ``(H, W)`` in {0, 255}, line pixels = 255.
+    """
+    length = max(8, int(min_length_px))
+    horizontal = _straight_runs(binary, (length, 1), max_thickness_px, axis=0)
+    # Vertical lines (grids, margins) run far longer than any digit's stroke; shorter vertical
+    # runs count only as box separators, joined to a horizontal line at both ends.
+    vertical_long = _straight_runs(
+        binary, (1, round(length * _VERTICAL_LENGTH_FACTOR)), max_thickness_px, axis=1
+    )
+    short = max(12, length // 3)
+    vertical_short = _straight_runs(binary, (1, short), max_thickness_px, axis=1)
+    separators = _joined_at_both_ends(vertical_short, horizontal)
+    lines = cv2.bitwise_or(horizontal, cv2.bitwise_or(vertical_long, separators))
+    # Widen by a pixel: anti-aliased line edges survive an exact mask as speckle.
+    return cv2.bitwise_and(cv2.dilate(lines, np.ones((3, 3), np.uint8)), binary)
+
+
+def remove_lines(binary: Gray, lines: Gray, max_thickness_px: int) -> Gray:
+    """Remove line pixels, then restore the pixels where a pen stroke crosses a line.
+
+    A stroke crossing a horizontal line has ink right above and below it: closing the
+    line-free image vertically bridges the gap; only bridged pixels inside the line mask are
+    put back (likewise horizontally for vertical lines).
+
+    Returns:
+        uint8 ``(H, W)`` in {0, 255}: the ink without the lines.
+    """
+    cleaned = cv2.bitwise_and(binary, cv2.bitwise_not(lines))
+    span = max_thickness_px + 3
+    bridge_v = cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, np.ones((span, 1), np.uint8))
+    bridge_h = cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, np.ones((1, span), np.uint8))
+    restored = cv2.bitwise_and(cv2.bitwise_or(bridge_v, bridge_h), lines)
+    return cv2.bitwise_or(cleaned, restored)
+
+
+def clean_speckle(binary: Gray) -> Gray:
+    """Median 3x3: removes isolated JPEG and noise pixels, keeps strokes (>= 2 px wide)."""
+    return cv2.medianBlur(binary, 3)
+
+
+def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
+    """Run the page stages on a working-resolution grey page.
+
+    Returns:
+        ``({"flat", "binary", "lines", "ink"}, skew_deg)``: the flattened page, the raw ink
+        mask, the line mask and the ink without lines and speckle (what segmentation uses),
+        the last three rotated by ``-skew_deg`` so the page's lines are level.
+    """
+    longest = max(gray.shape)
+    background, paper = estimate_background(
+        gray, round(config.background_kernel_frac * longest), config.paper_min_brightness_frac
+    )
+    flat = flatten_illumination(gray, background)
+    binary = binarize_adaptive(
+        flat,
+        round(config.threshold_block_frac * longest),
+        config.threshold_offset,
+        config.min_contrast,
+    )
+    binary = cv2.bitwise_and(binary, paper)
+    binary = clean_speckle(binary)
+    line_length = round(config.line_min_length_frac * longest)
+    skew = estimate_skew_deg(binary, 2 * line_length) if config.deskew else 0.0
+    if abs(skew) >= config.deskew_min_deg:
+        binary = rotate(binary, skew)
+    else:
+        skew = 0.0
+    if config.remove_lines:
+        lines = find_lines(binary, line_length, config.line_max_thickness_px)
+        ink = remove_lines(binary, lines, config.line_max_thickness_px)
+    else:
+        lines = np.zeros_like(binary)
+        ink = binary
+    return {"flat": flat, "binary": binary, "lines": lines, "ink": ink}, skew
+
+
+def _straight_runs(
+    binary: Gray, kernel_size: tuple[int, int], max_thickness_px: int, axis: int
+) -> Gray:
+    """Straight runs along ``axis`` (0 horizontal, 1 vertical), thin ones only.
+
+    Horizontal ink is first thickened by a pixel above and below, so a line that drifts a
+    pixel or two over the kernel's length (perspective, a residual tilt) still opens as one
+    run. Runs thicker than ``max_thickness_px`` are pen strokes and are dropped.
+    """
+    # Only horizontal runs are grown: the page is levelled by its horizontal lines, and growing
+    # vertical runs would turn steep pen strokes into lines.
+    grown = cv2.dilate(binary, np.ones((3, 1), np.uint8)) if axis == 0 else binary
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, kernel_size)
+    runs = cv2.morphologyEx(grown, cv2.MORPH_OPEN, kernel)
+    if not runs.any():
+        return runs
+    # Thick runs survive an opening with a (thickness + growth + 1)-long perpendicular kernel.
+    limit = max_thickness_px + 3
+    across = (1, limit) if axis == 0 else (limit, 1)
+    thick = cv2.morphologyEx(
+        runs, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, across)
+    )
+    return cv2.bitwise_and(runs, cv2.bitwise_not(cv2.dilate(thick, np.ones((3, 3), np.uint8))))
+
+
+def _joined_at_both_ends(vertical: Gray, horizontal: Gray) -> Gray:
+    """Vertical segments whose top and bottom both touch a horizontal line."""
+    if not vertical.any() or not horizontal.any():
+        return np.zeros_like(vertical)
+    near = cv2.dilate(horizontal, np.ones((7, 7), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(vertical, connectivity=8)
+    keep = np.zeros(count, bool)
+    for i in range(1, count):
+        x, y, w, h = stats[i, :4]
+        column = slice(x, x + w)
+        keep[i] = near[y, column].any() and near[y + h - 1, column].any()
+    return np.where(keep[labels], np.uint8(255), np.uint8(0))

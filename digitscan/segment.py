@@ -1,0 +1,288 @@
+"""Segmentation: ink blobs -> digit candidates -> strings of digits.
+
+Input is the cleaned binary page (uint8, ink = 255) at working resolution; boxes here are in
+working pixels. :func:`find_candidates` labels connected components and rejects what cannot
+be a digit by geometry (specks, lines, frames, solid marks); :func:`merge_strokes` joins the
+pieces of a digit written in several strokes; :func:`group_lines` orders digits into strings;
+:func:`drop_punctuation` removes decimal points, commas and dashes from a string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from digitscan.config import ScanConfig
+from digitscan.types import BBox, Candidate
+
+
+def find_candidates(ink: NDArray[np.uint8], config: ScanConfig) -> list[Candidate]:
+    """Connected components of ink; those with too little ink are rejected as specks.
+
+    Shape checks wait for :func:`reject_by_shape`, after :func:`merge_strokes`: a 5's
+    detached bar is too short to be a digit on its own.
+
+    Args:
+        ink: uint8 ``(H, W)``, ink = 255.
+        config: ``min_ink_px``.
+
+    Returns:
+        Every component of 4 px or more, as :class:`Candidate`, in no particular order.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    out = []
+    for i in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        if area < 4:
+            continue  # single-pixel dust: not worth a record
+        bbox = BBox(x, y, w, h)
+        mask = np.where(labels[y : y + h, x : x + w] == i, np.uint8(255), np.uint8(0))
+        out.append(Candidate(bbox, mask, "speck" if area < config.min_ink_px else None))
+    return out
+
+
+def reject_by_shape(
+    candidates: list[Candidate], page_h: int, config: ScanConfig, *, merged: bool
+) -> list[Candidate]:
+    """Mark kept candidates whose size or shape no digit has.
+
+    Runs twice: before :func:`merge_strokes` (``merged=False``) it rejects what no merge can
+    turn into a digit (too tall, too wide, frames, blots), so a page border never swallows
+    the digits inside it; after (``merged=True``) it rejects what is still too short: a 5's
+    detached bar is too short on its own but not once merged.
+
+    Args:
+        candidates: Candidates with or without ``rejected`` set.
+        page_h: Working page height in pixels.
+        config: The limits.
+        merged: Whether strokes have been merged yet.
+
+    Returns:
+        The same candidates, newly rejected ones with their reason.
+    """
+    check = _too_short if merged else _shape_problem
+    return [c if c.rejected else replace(c, rejected=check(c, page_h, config)) for c in candidates]
+
+
+def _too_short(cand: Candidate, page_h: int, config: ScanConfig) -> str | None:
+    del page_h
+    if cand.bbox.h < config.min_height_px:
+        return "too short: a speck, dot or dash"
+    if (
+        cand.bbox.h >= 2 * config.min_height_px
+        and stroke_width(cand.mask) < config.min_stroke_frac * cand.bbox.h
+    ):
+        return "a hairline (page edge or ruling), not a pen stroke"
+    return None
+
+
+def stroke_width(mask: NDArray[np.uint8]) -> float:
+    """Mean pen width of a binary blob in pixels: its area over half its perimeter."""
+    area = float(np.count_nonzero(mask))
+    if area == 0:
+        return 0.0
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+    return 2 * area / max(perimeter, 1.0)
+
+
+def _shape_problem(cand: Candidate, page_h: int, config: ScanConfig) -> str | None:
+    bbox = cand.bbox
+    ink = np.count_nonzero(cand.mask)
+    if bbox.h > config.max_height_frac * page_h:
+        return "too tall for a digit"
+    if bbox.w > config.max_aspect * max(bbox.h, config.min_height_px):
+        return "too wide: a dash or underline"
+    if bbox.h >= 3 * config.min_height_px and _is_frame(cand.mask):
+        return "a frame: ink only along its border"
+    if (
+        bbox.h >= config.min_height_px
+        and ink / max(1, bbox.area) > config.max_fill
+        and bbox.w > 0.5 * bbox.h
+    ):
+        return "solid: a blot or an edge"
+    return None
+
+
+def _is_frame(mask: NDArray[np.uint8]) -> bool:
+    """Nearly all ink in a band along the box's edges, none in the middle."""
+    h, w = mask.shape
+    by, bx = max(1, h // 8), max(1, w // 8)
+    inner = np.count_nonzero(mask[by : h - by, bx : w - bx])
+    return inner < 0.1 * max(1, np.count_nonzero(mask))
+
+
+def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candidate]:
+    """Join kept candidates that are pieces of one digit, stacked with a small gap.
+
+    Two pieces merge when their horizontal extents overlap by at least ``merge_overlap`` of
+    the narrower one, the vertical gap is under ``merge_gap_frac`` of the taller one, and the
+    result is not much taller than a digit (so digits of two lines never merge).
+    """
+    kept = [c for c in candidates if c.rejected is None]
+    rejected = [c for c in candidates if c.rejected is not None]
+    merged = True
+    while merged:
+        merged = False
+        kept.sort(key=lambda c: (c.bbox.x, c.bbox.y))
+        for i in range(len(kept)):
+            for j in range(i + 1, len(kept)):
+                a, b = kept[i].bbox, kept[j].bbox
+                if b.x >= a.x2:
+                    break
+                if _belong_together(a, b, config):
+                    kept[i] = _union(kept[i], kept[j])
+                    del kept[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return kept + rejected
+
+
+def _belong_together(a: BBox, b: BBox, config: ScanConfig) -> bool:
+    overlap = min(a.x2, b.x2) - max(a.x, b.x)
+    if overlap < config.merge_overlap * min(a.w, b.w):
+        return False
+    gap = max(a.y, b.y) - min(a.y2, b.y2)  # negative when they overlap vertically
+    taller = max(a.h, b.h)
+    if gap > config.merge_gap_frac * taller:
+        return False
+    union = a.union(b)
+    smaller = min(a.h, b.h)
+    # A detached bar or a broken loop is small next to the body; two whole digits are not.
+    return union.h <= 1.6 * taller and (smaller < 0.6 * taller or gap < 0)
+
+
+def _union(a: Candidate, b: Candidate) -> Candidate:
+    box = a.bbox.union(b.bbox)
+    mask = np.zeros((box.h, box.w), np.uint8)
+    for part in (a, b):
+        y, x = part.bbox.y - box.y, part.bbox.x - box.x
+        region = mask[y : y + part.bbox.h, x : x + part.bbox.w]
+        np.maximum(region, part.mask, out=region)
+    return Candidate(box, mask)
+
+
+def group_lines(candidates: list[Candidate], config: ScanConfig) -> list[list[Candidate]]:
+    """Group kept candidates into strings, each left to right; strings top to bottom.
+
+    A candidate joins the string whose rightmost member overlaps it vertically (by
+    ``line_overlap`` of the shorter) and lies at most ``line_gap_frac`` x the string's median
+    height to its left, unless it is more than ``line_join_max_height`` times taller than the
+    string (smaller blobs join: punctuation is dropped later). Chaining neighbour to
+    neighbour, rather than comparing with a whole line's extent, keeps a slightly rotated
+    string together.
+    """
+    lines: list[list[Candidate]] = []
+    for cand in sorted(candidates, key=lambda c: c.bbox.x):
+        best, best_gap = None, None
+        box = cand.bbox
+        for line in lines:
+            last = line[-1].bbox
+            height = float(np.median([c.bbox.h for c in line]))
+            if box.h > config.line_join_max_height * height:
+                continue  # much taller than the string: an edge or another string's digit
+            overlap = min(last.y2, box.y2) - max(last.y, box.y)
+            if overlap < config.line_overlap * min(last.h, box.h):
+                continue
+            gap = box.x - last.x2
+            if gap > config.line_gap_frac * height:
+                continue
+            if best_gap is None or gap < best_gap:
+                best, best_gap = line, gap
+        if best is None:
+            lines.append([cand])
+        else:
+            best.append(cand)
+    return order_lines(lines)
+
+
+def order_lines(lines: list[list[Candidate]]) -> list[list[Candidate]]:
+    """Order strings top to bottom; strings side by side on one row, left to right."""
+
+    def span(line: list[Candidate]) -> tuple[int, int]:
+        return min(c.bbox.y for c in line), max(c.bbox.y2 for c in line)
+
+    rows: list[list[list[Candidate]]] = []
+    for line in sorted(lines, key=lambda ln: sum(span(ln)) / 2):
+        top, bottom = span(line)
+        for row in rows:
+            r_top, r_bottom = span(row[0])
+            overlap = min(bottom, r_bottom) - max(top, r_top)
+            if overlap > 0.5 * min(bottom - top, r_bottom - r_top):
+                row.append(line)
+                break
+        else:
+            rows.append([line])
+    return [line for row in rows for line in sorted(row, key=lambda ln: ln[0].bbox.x)]
+
+
+def drop_punctuation(
+    line: list[Candidate], config: ScanConfig
+) -> tuple[list[Candidate], list[Candidate]]:
+    """Split a string's candidates into digits and punctuation (decimal points, commas, dashes).
+
+    Punctuation is much shorter than the string's median digit height.
+
+    Returns:
+        ``(digits, rejected)``, the rejected ones with their reason set.
+    """
+    if len(line) < 2:
+        return line, []
+    median_h = float(np.median([c.bbox.h for c in line]))
+    digits, rejected = [], []
+    for cand in line:
+        if cand.bbox.h < config.small_frac * median_h:
+            rejected.append(replace(cand, rejected="punctuation: much smaller than its string"))
+        else:
+            digits.append(cand)
+    return digits, rejected
+
+
+def split_points(mask: NDArray[np.uint8], parts: int) -> list[int]:
+    """Columns where a blob of ``parts`` touching digits is best cut.
+
+    Near each of the evenly spaced cut positions, the column with the least ink (ties: the
+    one nearest the even position) is chosen.
+
+    Returns:
+        ``parts - 1`` increasing column indices, each strictly inside the mask.
+    """
+    h, w = mask.shape
+    ink = (mask > 0).sum(axis=0).astype(np.float64)
+    cuts = []
+    for k in range(1, parts):
+        centre = w * k / parts
+        lo = max(1, round(centre - 0.3 * w / parts))
+        hi = min(w - 1, round(centre + 0.3 * w / parts))
+        if hi <= lo:
+            cuts.append(int(np.clip(round(centre), 1, w - 1)))
+            continue
+        window = ink[lo:hi] + np.abs(np.arange(lo, hi) - centre) * (0.02 * h / max(1, w))
+        cuts.append(lo + int(np.argmin(window)))
+    return sorted(set(cuts))
+
+
+def cut(cand: Candidate, columns: list[int]) -> list[Candidate]:
+    """Cut a candidate at the given columns; each piece is trimmed to its ink."""
+    pieces = []
+    edges = [0, *columns, cand.bbox.w]
+    for left, right in zip(edges, edges[1:], strict=False):
+        part = cand.mask[:, left:right]
+        rows = np.nonzero(part.any(axis=1))[0]
+        cols = np.nonzero(part.any(axis=0))[0]
+        if rows.size == 0:
+            continue
+        sub = part[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        box = BBox(
+            cand.bbox.x + left + int(cols[0]),
+            cand.bbox.y + int(rows[0]),
+            sub.shape[1],
+            sub.shape[0],
+        )
+        pieces.append(Candidate(box, np.ascontiguousarray(sub)))
+    return pieces

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from digitscan import preprocess
+from digitscan.config import ScanConfig
+
+
+def page_with_stroke(seed: int, shadow: float = 0.0) -> np.ndarray:
+    """A 300x400 grey page with a thick dark 'digit' stroke and an optional shadow gradient."""
+    rng = np.random.default_rng(seed)
+    page = np.full((300, 400), 230, np.float32) + rng.normal(0, 3, (300, 400))
+    cv2.line(page, (150, 80), (200, 220), 40, 6)
+    if shadow:
+        page *= np.linspace(1.0, 1.0 - shadow, 400)[None, :]
+    return np.clip(page, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_binarize_is_binary_and_pure(seed: int) -> None:
+    gray = page_with_stroke(seed, shadow=0.5)
+    before = gray.copy()
+    images, _ = preprocess.prepare(gray, ScanConfig())
+    np.testing.assert_array_equal(gray, before)
+    for name in ("binary", "lines", "ink"):
+        assert set(np.unique(images[name])) <= {0, 255}, name
+
+
+def test_flatten_removes_a_shadow() -> None:
+    gray = page_with_stroke(0, shadow=0.55)
+    flat = preprocess.flatten_illumination(gray, preprocess.estimate_background(gray, 64)[0])
+    paper_left, paper_right = flat[20:60, 10:60].mean(), flat[20:60, 340:390].mean()
+    assert gray[20:60, 340:390].mean() < 0.6 * gray[20:60, 10:60].mean()  # the shadow is real
+    assert abs(paper_left - paper_right) < 12  # ...and gone after flattening
+    assert flat[150, 175] < 120  # the ink stays dark
+
+
+def test_shadowed_page_gives_only_the_stroke() -> None:
+    images, _ = preprocess.prepare(page_with_stroke(1, shadow=0.55), ScanConfig())
+    count, _, stats, _ = cv2.connectedComponentsWithStats(images["ink"])
+    big = [s for s in stats[1:] if s[4] > 20]
+    assert len(big) == 1
+    x, y, w, h, _ = big[0]
+    assert 140 <= x <= 150 and 75 <= y <= 80 and 55 <= w <= 65 and 140 <= h <= 150
+
+
+def test_blank_page_has_no_ink() -> None:
+    rng = np.random.default_rng(0)
+    gray = np.clip(235 + rng.normal(0, 4, (480, 640)), 0, 255).astype(np.uint8)
+    images, skew = preprocess.prepare(gray, ScanConfig())
+    assert not images["ink"].any() and skew == 0
+
+
+def ruled_page(angle_deg: float) -> np.ndarray:
+    page = np.full((600, 800), 235, np.uint8)
+    for y in range(60, 600, 60):
+        cv2.line(page, (0, y), (800, y), 150, 2)
+    # A digit-like stroke crossing the line at y=300.
+    cv2.line(page, (400, 260), (405, 340), 30, 5)
+    matrix = cv2.getRotationMatrix2D((400, 300), -angle_deg, 1.0)
+    return cv2.warpAffine(page, matrix, (800, 600), borderValue=235)
+
+
+@pytest.mark.parametrize("angle", [-6.0, -2.5, 0.0, 1.0, 4.0])
+def test_skew_is_measured(angle: float) -> None:
+    gray = ruled_page(angle)
+    binary = cv2.threshold(gray, 200, 255, cv2.THRESH_BINARY_INV)[1]
+    assert preprocess.estimate_skew_deg(binary, 200) == pytest.approx(angle, abs=0.35)
+
+
+@pytest.mark.parametrize("angle", [0.0, 3.0])
+def test_lines_removed_strokes_kept(angle: float) -> None:
+    images, _ = preprocess.prepare(ruled_page(angle), ScanConfig(max_side_px=800))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(images["ink"])
+    big = [s for s in stats[1:] if s[4] > 30]
+    assert len(big) == 1, big  # every ruled line gone; the stroke is one piece
+    x, y, w, h, _ = big[0]
+    assert 70 <= h <= 90  # whole: not cut where it crosses the line
+
+
+def test_comb_box_separators_are_lines() -> None:
+    page = np.zeros((200, 600), np.uint8)
+    for i in range(7):
+        cv2.line(page, (100 + 60 * i, 60), (100 + 60 * i, 140), 255, 2)
+    cv2.line(page, (100, 60), (460, 60), 255, 2)
+    cv2.line(page, (100, 140), (460, 140), 255, 2)
+    cv2.line(page, (130, 75), (130, 125), 255, 6)  # a thick '1' inside a box: not a line
+    lines = preprocess.find_lines(page, 96, 6)
+    assert lines[100, 220] == 255 and lines[60, 300] == 255  # separator and border found
+    assert lines[100, 130] == 0
+
+
+def test_resize_to_working() -> None:
+    image = np.zeros((3000, 4000, 3), np.uint8)
+    small, scale = preprocess.resize_to_working(image, 1600)
+    assert small.shape == (1200, 1600, 3) and scale == pytest.approx(2.5)
+    same, one = preprocess.resize_to_working(image[:100, :100], 1600)
+    assert same.shape == (100, 100, 3) and one == 1.0
+
+
+def test_to_gray_keeps_blue_ink_dark_and_yellow_paper_light() -> None:
+    image = np.array([[[150, 60, 20], [120, 235, 250]]], np.uint8)
+    gray = preprocess.to_gray(image)
+    assert gray[0, 0] < 60 and gray[0, 1] > 150

@@ -1,0 +1,103 @@
+"""The reading pipeline end to end, through the Python API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+import digitscan
+from digitscan.config import ScanConfig
+from digitscan.errors import ConfigError, InputError
+
+RESOURCES = Path(__file__).parent / "resources"
+
+
+def test_reads_two_strings_top_to_bottom(render_page) -> None:
+    image, _ = render_page(["4096", "1735"])
+    before = image.copy()
+    reading = digitscan.read(image)
+    np.testing.assert_array_equal(image, before)  # the input is never written
+    assert reading.text == "4096\n1735"
+    assert [line.text for line in reading.lines] == ["4096", "1735"]
+    assert min(line.confidence for line in reading.lines) > 0.5
+
+
+def test_boxes_are_in_original_pixels(render_page) -> None:
+    # 4000 px wide: read at 1600 px, boxes reported back in the 4000 px image.
+    image, boxes = render_page(["582"], height_px=260, size=(4000, 3000), gap=0.5)
+    reading = digitscan.read(image)
+    assert reading.text == "582"
+    for digit, (x, y, w, h) in zip(reading.lines[0].digits, boxes, strict=True):
+        dx, dy, dw, dh = digit.bbox
+        assert abs(dx - x) < 15 and abs(dy - y) < 15 and abs(dw - w) < 25 and abs(dh - h) < 25
+
+
+def test_rotated_page_still_groups(render_page) -> None:
+    image, _ = render_page(["3141", "2718"], angle=5)
+    assert digitscan.read(image).text == "3141\n2718"
+
+
+def test_blank_page_is_an_empty_reading() -> None:
+    reading = digitscan.read(RESOURCES / "blank.png")
+    assert reading.text == "" and reading.lines == ()
+
+
+@pytest.mark.parametrize("name", ["corrupt.jpg", "zero_bytes.jpg", "not_an_image.jpg"])
+def test_unreadable_files(name: str) -> None:
+    with pytest.raises(InputError) as info:
+        digitscan.read(RESOURCES / name)
+    assert name in str(info.value)
+
+
+def test_bad_arrays() -> None:
+    with pytest.raises(ConfigError, match="source"):
+        digitscan.read(np.zeros((4, 4, 4, 4), np.uint8))
+
+
+def test_json_form(render_page) -> None:
+    image, _ = render_page(["907"])
+    reading = digitscan.read(image)
+    data = reading.to_dict()
+    assert data["text"] == "907" and data["path"] is None
+    (line,) = data["lines"]
+    assert line["text"] == "907" and len(line["box"]) == 4
+    assert [d["label"] for d in line["digits"]] == ["9", "0", "7"]
+    assert all(0 < d["confidence"] <= 1 for d in line["digits"])
+    assert reading.to_dict(min_confidence=1.01)["text"] == ""
+
+
+def test_debug_dir(render_page, tmp_path: Path) -> None:
+    image, _ = render_page(["64"])
+    path = tmp_path / "page.png"
+    cv2.imwrite(str(path), image)
+    digitscan.read(path, debug_dir=tmp_path / "debug")
+    names = sorted(p.name for p in (tmp_path / "debug").iterdir())
+    assert names == [
+        f"page-{n}.png" for n in sorted(["overlay", "gray", "flat", "binary", "lines", "ink"])
+    ]
+    overlay = cv2.imread(str(tmp_path / "debug" / "page-overlay.png"))
+    assert overlay.shape == image.shape and (overlay != image).any()
+
+
+def test_punctuation_is_not_a_digit(render_page) -> None:
+    image, boxes = render_page(["1250"], gap=0.6)
+    x, y, w, h = boxes[1]
+    # A decimal point between 2 and 5, at the baseline.
+    cv2.circle(image, (x + w + 12, y + h - 5), 5, (30, 30, 30), -1)
+    assert digitscan.read(image).text == "1250"
+
+
+def test_mlp_model_reads_too(render_page) -> None:
+    image, _ = render_page(["3870"])
+    assert digitscan.read(image, model="mlp").text == "3870"
+
+
+def test_config_is_validated() -> None:
+    with pytest.raises(ConfigError, match="max_side_px"):
+        ScanConfig(max_side_px=10)
+    with pytest.raises(ConfigError, match="min_confidence"):
+        ScanConfig(min_confidence=2)
+    assert ScanConfig().key() == ScanConfig().key() != ScanConfig(min_height_px=13).key()

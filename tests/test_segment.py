@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digitscan import segment
+from digitscan.config import ScanConfig
+from digitscan.types import BBox, Candidate
+
+CONFIG = ScanConfig()
+
+
+def blob(x: int, y: int, w: int, h: int) -> Candidate:
+    return Candidate(BBox(x, y, w, h), np.full((h, w), 255, np.uint8))
+
+
+def test_tiny_exact_candidate() -> None:
+    ink = np.zeros((60, 60), np.uint8)
+    ink[10:40, 20:24] = 255  # a '1': 4 x 30
+    ink[50, 50] = 255  # dust
+    ink[45:48, 5:8] = 255  # a speck: too little ink
+    cand, speck = sorted(segment.find_candidates(ink, CONFIG), key=lambda c: c.bbox.y)
+    assert speck.rejected == "speck"
+    assert cand.bbox == BBox(20, 10, 4, 30) and cand.rejected is None
+    assert cand.mask.shape == (30, 4) and cand.mask.all()
+
+
+@pytest.mark.parametrize(
+    ("box", "reason"),
+    [
+        ((5, 5, 6, 6), "too short"),
+        ((5, 20, 150, 20), "too wide"),
+        ((5, 5, 30, 190), "too tall"),
+    ],
+)
+def test_rejections(box, reason: str) -> None:
+    ink = np.zeros((200, 200), np.uint8)
+    x, y, w, h = box
+    ink[y : y + h, x : x + w] = 255
+    (cand,) = segment.find_candidates(ink, CONFIG)
+    for merged in (False, True):
+        (cand,) = segment.reject_by_shape([cand], 200, CONFIG, merged=merged)
+    assert cand.rejected is not None and reason in cand.rejected
+
+
+def test_frame_is_rejected() -> None:
+    ink = np.zeros((200, 200), np.uint8)
+    ink[20:120, 20:22] = ink[20:120, 118:120] = ink[20:22, 20:120] = ink[118:120, 20:120] = 255
+    (cand,) = segment.reject_by_shape(
+        segment.find_candidates(ink, CONFIG), 200, CONFIG, merged=False
+    )
+    assert "frame" in cand.rejected
+
+
+def test_a_page_border_never_swallows_digits() -> None:
+    border = Candidate(BBox(0, 0, 400, 300), np.zeros((300, 400), np.uint8))
+    border.mask[:3], border.mask[-3:], border.mask[:, :3], border.mask[:, -3:] = 255, 255, 255, 255
+    digit = blob(100, 100, 20, 40)
+    checked = segment.reject_by_shape([border, digit], 300, CONFIG, merged=False)
+    merged = segment.merge_strokes(checked, CONFIG)
+    assert digit in merged and any(c.rejected for c in merged)
+
+
+def test_detached_bar_of_a_five_merges() -> None:
+    body = blob(100, 40, 30, 40)
+    bar = blob(104, 30, 28, 6)  # above the body, gap of 4 px
+    neighbour = blob(150, 40, 30, 40)
+    merged = segment.merge_strokes([body, bar, neighbour], CONFIG)
+    boxes = sorted(c.bbox for c in merged)
+    assert boxes == [BBox(100, 30, 32, 50), BBox(150, 40, 30, 40)]
+
+
+def test_digits_of_two_lines_do_not_merge() -> None:
+    top, bottom = blob(100, 10, 30, 40), blob(102, 60, 30, 40)
+    assert len(segment.merge_strokes([top, bottom], CONFIG)) == 2
+
+
+def test_group_lines_orders_strings() -> None:
+    cands = [
+        blob(300, 200, 20, 40),
+        blob(100, 20, 20, 40),
+        blob(130, 22, 20, 40),
+        blob(100, 200, 20, 40),
+        blob(600, 25, 20, 40),
+    ]
+    lines = segment.group_lines(cands, CONFIG)
+    assert [[c.bbox.x for c in line] for line in lines] == [[100, 130], [600], [100], [300]]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_grouping_keeps_every_candidate_once(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    cands = [
+        blob(int(x), int(y), 20, int(h))
+        for x, y, h in zip(
+            rng.integers(0, 1000, 30),
+            rng.integers(0, 800, 30),
+            rng.integers(20, 60, 30),
+            strict=True,
+        )
+    ]
+    lines = segment.group_lines(cands, CONFIG)
+    flat = [c for line in lines for c in line]
+    assert sorted(id(c) for c in flat) == sorted(id(c) for c in cands)
+    for line in lines:
+        assert [c.bbox.x for c in line] == sorted(c.bbox.x for c in line)
+
+
+def test_a_rotated_string_stays_one_line() -> None:
+    # Five digits climbing 12 px each (about 8 degrees): chained, not split.
+    cands = [blob(100 + 40 * i, 200 - 12 * i, 25, 40) for i in range(5)]
+    (line,) = segment.group_lines(cands, CONFIG)
+    assert len(line) == 5
+
+
+def test_punctuation_dropped() -> None:
+    digits = [blob(100, 100, 20, 40), blob(125, 100, 20, 40), blob(160, 100, 20, 40)]
+    point = blob(148, 134, 5, 6)
+    kept, dropped = segment.drop_punctuation([*digits[:2], point, digits[2]], CONFIG)
+    assert kept == digits and dropped[0].bbox == point.bbox and "punctuation" in dropped[0].rejected
+
+
+def test_split_points_find_the_gap() -> None:
+    mask = np.zeros((40, 60), np.uint8)
+    mask[:, 5:25] = 255
+    mask[18:22, 25:33] = 255  # a thin bridge where two digits touch
+    mask[:, 33:55] = 255
+    (column,) = segment.split_points(mask, 2)
+    assert 25 <= column <= 33
+    pieces = segment.cut(Candidate(BBox(10, 10, 60, 40), mask), [column])
+    assert len(pieces) == 2 and pieces[0].bbox.x == 15 and pieces[1].bbox.x2 == 65

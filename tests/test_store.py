@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digitscan import ModelError, load_model
+from digitscan.classifiers.convnet import ConvNetClassifier
+from digitscan.classifiers.mlp import MLPDigitClassifier
+from digitscan.classifiers.store import save_model
+
+REQUIRED_CARD_FIELDS = {
+    "format_version",
+    "kind",
+    "weights",
+    "sha256",
+    "created",
+    "versions",
+    "training",
+    "data",
+    "preprocessing",
+    "classes",
+    "metrics",
+}
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory, tiny_train) -> Path:
+    folder = tmp_path_factory.mktemp("model")
+    net = ConvNetClassifier(channels=(4, 8), kernels=(3, 3), hidden=16, epochs=1, augment=False)
+    net.fit(*tiny_train)
+    save_model(net, folder, "small", {"note": "test"})
+    return folder
+
+
+def test_round_trip_predicts_the_same(saved: Path, tiny_test) -> None:
+    X, _ = tiny_test
+    first = load_model(saved / "small.json")
+    weights = next(saved.glob("small-*.npz"))
+    by_weights = load_model(weights)
+    by_folder = load_model(saved)
+    np.testing.assert_array_equal(first.predict_proba(X), by_weights.predict_proba(X))
+    np.testing.assert_array_equal(first.predict_proba(X), by_folder.predict_proba(X))
+    assert first.card_["note"] == "test" and first.card_["kind"] == "convnet"
+    assert weights.name == first.card_["weights"] and first.card_["sha256"][:8] in weights.name
+
+
+def copy_of(saved: Path, tmp_path: Path) -> tuple[Path, Path]:
+    folder = tmp_path / "copy"
+    shutil.copytree(saved, folder)
+    return folder / "small.json", next(folder.glob("small-*.npz"))
+
+
+def test_damaged_weights_fail_the_checksum(saved: Path, tmp_path: Path) -> None:
+    card, weights = copy_of(saved, tmp_path)
+    data = bytearray(weights.read_bytes())
+    data[100] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="does not match the card") as info:
+        load_model(card)
+    assert weights.name in str(info.value)
+
+
+def test_missing_weights(saved: Path, tmp_path: Path) -> None:
+    card, weights = copy_of(saved, tmp_path)
+    weights.unlink()
+    with pytest.raises(ModelError, match="missing"):
+        load_model(card)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda c: c.update(format_version=99), "newer than this digitscan"),
+        (lambda c: c.pop("sha256"), "'sha256' missing"),
+        (lambda c: c.update(kind="svm"), "unknown model kind"),
+        (lambda c: c.update(weights="../elsewhere.npz"), "file name in the card's folder"),
+    ],
+)
+def test_bad_cards(saved: Path, tmp_path: Path, edit, message: str) -> None:
+    card, _ = copy_of(saved, tmp_path)
+    content = json.loads(card.read_text())
+    edit(content)
+    card.write_text(json.dumps(content))
+    with pytest.raises(ModelError, match=message):
+        load_model(card)
+
+
+def test_card_not_json(tmp_path: Path) -> None:
+    (tmp_path / "m.json").write_text("{not json")
+    with pytest.raises(ModelError, match="not valid JSON"):
+        load_model(tmp_path / "m.json")
+
+
+def test_unknown_name_or_path(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="no such model"):
+        load_model("svm")
+    with pytest.raises(ModelError, match="no model card"):
+        (tmp_path / "lonely.npz").write_bytes(b"x")
+        load_model(tmp_path / "lonely.npz")
+
+
+def test_env_folder_without_model_falls_through_to_shipped(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("DIGITSCAN_MODEL_DIR", str(tmp_path))
+    assert load_model("convnet").card_["name"] == "convnet"
+
+
+def test_env_folder_takes_precedence(monkeypatch, saved: Path, tmp_path: Path) -> None:
+    card, _ = copy_of(saved, tmp_path)
+    content = json.loads(card.read_text())
+    content["name"] = "convnet"
+    (card.parent / "convnet.json").write_text(json.dumps(content))
+    monkeypatch.setenv("DIGITSCAN_MODEL_DIR", str(card.parent))
+    assert load_model("convnet").card_["note"] == "test"
+
+
+def test_mlp_round_trip(tmp_path: Path, tiny_train, tiny_test) -> None:
+    mlp = MLPDigitClassifier(hidden_layer_sizes=(32,), epochs=2, augment=False).fit(*tiny_train)
+    save_model(mlp, tmp_path, "tinymlp", {})
+    loaded = load_model(tmp_path / "tinymlp.json")
+    assert isinstance(loaded, MLPDigitClassifier)
+    np.testing.assert_array_equal(loaded.predict(tiny_test[0]), mlp.predict(tiny_test[0]))
+
+
+def test_joblib_file_holding_something_else(tmp_path: Path) -> None:
+    import hashlib
+
+    import joblib
+
+    joblib.dump({"not": "a model"}, tmp_path / "x.joblib")
+    digest = hashlib.sha256((tmp_path / "x.joblib").read_bytes()).hexdigest()
+    (tmp_path / "x.json").write_text(
+        json.dumps({"format_version": 1, "kind": "mlp", "weights": "x.joblib", "sha256": digest})
+    )
+    with pytest.raises(ModelError, match="not an MLP digit model"):
+        load_model(tmp_path / "x.json")
+
+
+@pytest.mark.parametrize("name", ["convnet", "mlp"])
+def test_shipped_models(name: str, tiny_test) -> None:
+    model = load_model(name)
+    card = model.card_
+    assert card.keys() >= REQUIRED_CARD_FIELDS
+    X, y = tiny_test
+    assert model.score(X, y) >= 0.97
+    assert card["metrics"]["mnist_test"]["n"] == 10_000
+    assert all(entry["official_mnist"] for entry in card["data"]["train"])
+
+
+def test_shipped_model_files_are_small() -> None:
+    folder = Path(__file__).resolve().parents[1] / "models"
+    for card in folder.glob("*.json"):
+        weights = folder / json.loads(card.read_text())["weights"]
+        assert weights.stat().st_size < 5 * 1024 * 1024, weights
+
+
+@pytest.mark.parametrize(("name", "minimum"), [("convnet", 0.995), ("mlp", 0.982)])
+def test_shipped_accuracy_on_full_mnist(name: str, minimum: float, shared_mnist: Path) -> None:
+    from digitscan import load_mnist
+
+    X, y = load_mnist(shared_mnist, "test", require_official=True)
+    model = load_model(name)
+    accuracy = model.score(X, y)
+    assert accuracy >= minimum
+    assert accuracy == pytest.approx(model.card_["metrics"]["mnist_test"]["accuracy"], abs=1e-9)
