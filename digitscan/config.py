@@ -25,6 +25,11 @@ class ScanConfig:
     """Working resolution: larger images are shrunk to this longest side (speed; 12 MP photos
     have far more pixels than digits need). Boxes are still reported in original pixels."""
 
+    min_side_px: int = 1200
+    """Smaller images are enlarged to this longest side (at most ``max_side_px``): at 640x480
+    printed lines are one pixel wide and digits barely 20 px tall, too fine for the
+    morphology to tell apart."""
+
     # --- illumination and threshold
     background_kernel_frac: float = 0.1
     """Size of the closing that estimates the paper's brightness, as a fraction of the longest
@@ -35,6 +40,9 @@ class ScanConfig:
     threshold_offset: float = 12.0
     """How much darker than its neighbourhood (grey levels, 0-255 after flattening) a pixel
     must be to count as ink; lower finds fainter pencil, higher ignores paper texture."""
+    tone_gap: float = 90.0
+    """When the dark pixels form two tones this far apart (grey levels after flattening), the
+    lighter one is printed ruling or grid and not ink (255 turns this off)."""
     paper_min_brightness_frac: float = 0.5
     """Regions whose paper brightness is below this fraction of the brightest paper are the
     desk or frame around the page, not paper: no ink is looked for there."""
@@ -70,16 +78,27 @@ class ScanConfig:
     """In a line, blobs shorter than this fraction of the line's median digit height are
     punctuation (decimal points, commas), not digits."""
 
+    edge_margin_px: float = 10.0
+    """Ink this close to the paper's edge or the image border is suspect: edge slivers."""
+    edge_ink_frac: float = 0.5
+    """Blobs with more of their ink than this near an edge are edge slivers, not digits."""
+
     # --- merging and splitting
     merge_overlap: float = 0.6
     """Two blobs whose horizontal extents overlap by this fraction of the narrower one, one
     above the other, are one broken digit (a 5's detached bar)."""
     merge_gap_frac: float = 0.35
     """... if the vertical gap between them is under this fraction of the taller one."""
+    piece_max_frac: float = 0.75
+    """Blobs shorter than this fraction of their string's digits may be pieces of a broken
+    digit, and are joined when together they have a digit's size."""
     split_min_aspect: float = 0.85
     """Blobs wider than this x their height may be touching digits and are tried split."""
-    split_gain: float = 0.15
-    """A split is kept if it raises the mean log-probability per digit by this much."""
+    split_gain: float = 0.5
+    """A split is kept if it raises the mean log-probability per digit by this much..."""
+    split_max_confidence: float = 0.8
+    """... and the unsplit blob is read with less confidence than this (a wide 0 read at 0.9
+    is a 0, not two digits)."""
 
     # --- lines
     line_gap_frac: float = 1.6
@@ -96,9 +115,13 @@ class ScanConfig:
     large_line_factor: float = 2.0
     """Strings taller than this many times the main string are page edges or folds (only
     applied when a main string of two or more confident digits exists)."""
-    min_stroke_frac: float = 0.045
+    min_stroke_frac: float = 0.06
     """Blobs whose pen width is below this fraction of their height are straight hairlines
     (page edges, ruling fragments), not 1s: even thin pens write wider strokes."""
+
+    border_sign_frac: float = 0.8
+    """A lone blob cut off from a string by a box border, smaller than this fraction of the
+    string's digits, is a printed sign (a cheque's "$"), not a digit."""
 
     # --- classification
     stroke_width_frac: float = 0.13

@@ -33,7 +33,9 @@ MAX_SPLIT_PARTS = 4
 
 def make_page(image: NDArray[np.uint8], config: ScanConfig, source: Path | None = None) -> Page:
     """Wrap a BGR uint8 ``(H, W, 3)`` image as a :class:`Page` at working resolution."""
-    working, scale = preprocess.resize_to_working(image, config.max_side_px)
+    working, scale = preprocess.resize_to_working(
+        image, config.max_side_px, min(config.min_side_px, config.max_side_px)
+    )
     return Page(
         source=source, image=working, scale=scale, original_size=(image.shape[1], image.shape[0])
     )
@@ -66,16 +68,20 @@ def read_page(
     candidates = segment.find_candidates(images["ink"], config)
     page_h = images["ink"].shape[0]
     candidates = segment.reject_by_shape(candidates, page_h, config, merged=False)
+    candidates = segment.reject_on_edges(candidates, images["paper"], config)
     candidates = segment.merge_strokes(candidates, config)
     candidates = segment.reject_by_shape(candidates, page_h, config, merged=True)
     rejected = [c for c in candidates if c.rejected is not None]
     kept = [c for c in candidates if c.rejected is None]
     lines = []
-    for line in segment.group_lines(kept, config):
-        digits, dropped = segment.drop_punctuation(line, config)
-        rejected += dropped
-        if digits:
-            lines.append(digits)
+    for grouped in segment.group_lines(kept, config):
+        strings, signs = segment.split_at_borders(grouped, images["borders"], config)
+        rejected += signs
+        for line in strings:
+            digits, dropped = segment.drop_punctuation(segment.merge_pieces(line, config), config)
+            rejected += dropped
+            if digits:
+                lines.append(digits)
     lines, more_rejected = _classify_lines(lines, config, model, to_original)
     rejected += more_rejected
     steps = (
@@ -125,15 +131,14 @@ def digit_image(cand: Candidate, config: ScanConfig) -> NDArray[np.uint8]:
     longest = max(mask.shape)
     width = segment.stroke_width(mask)
     target = config.stroke_width_frac * longest
+    # A k x k kernel widens (dilate) or narrows (erode) a stroke by k - 1 pixels.
     if width < 0.7 * target:
-        k = max(1, round(target - width)) | 1
-        pad = k
-        padded = np.pad(mask, pad)
-        mask = cv2.dilate(padded, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        k = max(1, round(target - width) + 1) | 1
+        mask = cv2.dilate(np.pad(mask, k), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     elif width > 1.8 * target:
-        k = max(1, round((width - target) / 2)) | 1
+        k = max(1, round(width - target) + 1) | 1
         eroded = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-        if eroded.sum() > 0.3 * mask.sum():
+        if eroded.sum() > 0.2 * mask.sum():
             mask = eroded
     digit = to_mnist(mask)
     peak = int(digit.max())
@@ -186,9 +191,10 @@ def _classify_lines(
                 score = float(np.mean(np.log(np.maximum(p.max(axis=1), 1e-6))))
                 scored.append((score, option, p, imgs))
             best = scored[0]
-            for candidate in scored[1:]:
-                if candidate[0] > best[0] + config.split_gain:
-                    best = candidate
+            if float(best[2].max()) < config.split_max_confidence:
+                for candidate in scored[1:]:
+                    if candidate[0] > best[0] + config.split_gain:
+                        best = candidate
             _, option, p, imgs = best
             for piece, row, img in zip(option, p, imgs, strict=True):
                 label_index = int(row.argmax())

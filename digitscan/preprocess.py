@@ -23,20 +23,25 @@ _BACKGROUND_SHRINK = 4
 
 
 def resize_to_working(
-    image: NDArray[np.uint8], max_side_px: int
+    image: NDArray[np.uint8], max_side_px: int, min_side_px: int = 0
 ) -> tuple[NDArray[np.uint8], float]:
-    """Shrink an image so its longest side is at most ``max_side_px``.
+    """Scale an image so its longest side is between ``min_side_px`` and ``max_side_px``.
 
     Returns:
-        The (possibly) shrunk image and the scale, original pixels per working pixel (>= 1).
+        The scaled image and the scale, original pixels per working pixel (> 1 when shrunk,
+        < 1 when enlarged, 1 when unchanged).
     """
     h, w = image.shape[:2]
     longest = max(h, w)
-    if longest <= max_side_px:
+    if longest > max_side_px:
+        target, interpolation = max_side_px, cv2.INTER_AREA
+    elif longest < min_side_px:
+        target, interpolation = min_side_px, cv2.INTER_CUBIC
+    else:
         return image, 1.0
-    scale = longest / max_side_px
+    scale = longest / target
     size = (max(1, round(w / scale)), max(1, round(h / scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+    return cv2.resize(image, size, interpolation=interpolation), scale
 
 
 def to_gray(image: NDArray[np.uint8]) -> Gray:
@@ -150,7 +155,9 @@ def rotate(image: Gray, angle_deg: float, interpolation: int = cv2.INTER_NEAREST
     return cv2.warpAffine(image, matrix, (w, h), flags=interpolation, borderValue=0)
 
 
-def binarize_adaptive(flat: Gray, block_px: int, offset: float, min_contrast: float) -> Gray:
+def binarize_adaptive(
+    flat: Gray, block_px: int, offset: float, min_contrast: float, tone_gap: float = 255.0
+) -> Gray:
     """Ink mask from a flattened page: darker than its neighbourhood *and* than the paper.
 
     Args:
@@ -159,6 +166,9 @@ def binarize_adaptive(flat: Gray, block_px: int, offset: float, min_contrast: fl
         offset: Grey levels below the neighbourhood mean a pixel must be.
         min_contrast: Grey levels below the paper (255) a pixel must be; without it the
             adaptive threshold turns paper texture and noise into speckle.
+        tone_gap: If the dark pixels fall into two tones at least this far apart (printed
+            ruling or grids are usually much lighter than pen ink), only the darker tone is
+            ink. 255 turns this off.
 
     Returns:
         uint8 ``(H, W)`` in {0, 255}, ink = 255.
@@ -167,31 +177,57 @@ def binarize_adaptive(flat: Gray, block_px: int, offset: float, min_contrast: fl
     adaptive = cv2.adaptiveThreshold(
         flat, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, offset
     )
-    dark = np.where(flat < 255 - min_contrast, np.uint8(255), np.uint8(0))
+    limit = ink_tone_limit(flat, 255 - min_contrast, tone_gap)
+    dark = np.where(flat < limit, np.uint8(255), np.uint8(0))
     return cv2.bitwise_and(adaptive, dark)
+
+
+def ink_tone_limit(flat: Gray, paper_limit: float, tone_gap: float) -> float:
+    """The grey level below which a pixel is ink.
+
+    Normally ``paper_limit``. When the pixels darker than that form two tones whose means
+    differ by at least ``tone_gap`` and the lighter tone is common (>= 20% of them), the
+    level midway between the tones (split by Otsu): the lighter tone is printed ruling.
+    """
+    values = flat[::2, ::2][flat[::2, ::2] < paper_limit]
+    if values.size < 500 or tone_gap >= 255:
+        return paper_limit
+    level, _ = cv2.threshold(values.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    darker, lighter = values[values <= level], values[values > level]
+    if darker.size == 0 or lighter.size < 0.2 * values.size:
+        return paper_limit
+    dark_mean, light_mean = float(darker.mean()), float(lighter.mean())
+    if light_mean - dark_mean < tone_gap:
+        return paper_limit
+    # Midway between the tones, not Otsu's level: that sits at the edge of the smaller class
+    # and would cut the anti-aliased edges off every stroke.
+    return (dark_mean + light_mean) / 2
 
 
 def find_lines(binary: Gray, min_length_px: int, max_thickness_px: int) -> Gray:
     """Mask of printed straight lines: ruling, grids, box borders.
 
-    Horizontal lines are straight runs of at least ``min_length_px``. Vertical runs count as
-    lines when they are that long too (grids, margins), or when they are shorter but join a
-    horizontal line at both ends (the separators of comb boxes). Runs thicker than
-    ``max_thickness_px`` are pen strokes, not printed lines, and are left alone.
+    Lines are found as short straight runs (half of ``min_length_px``, on ink thickened by a
+    pixel across the run, so a line slanted by perspective still opens) that belong to a long
+    connected structure: a horizontal one spanning at least ``min_length_px`` (box borders,
+    ruling), a vertical one spanning 2.5 times that (grids, margins; a written 1 is a long
+    straight vertical stroke). Shorter vertical runs count when they join horizontal lines at
+    both ends (the separators of comb boxes). Structures thicker than ``max_thickness_px``
+    are pen strokes and are left alone.
 
     Returns:
         uint8 ``(H, W)`` in {0, 255}, line pixels = 255.
     """
     length = max(8, int(min_length_px))
-    horizontal = _straight_runs(binary, (length, 1), max_thickness_px, axis=0)
-    # Vertical lines (grids, margins) run far longer than any digit's stroke; shorter vertical
-    # runs count only as box separators, joined to a horizontal line at both ends.
-    vertical_long = _straight_runs(
-        binary, (1, round(length * _VERTICAL_LENGTH_FACTOR)), max_thickness_px, axis=1
+    horizontal = _long_runs(binary, length, length, max_thickness_px, axis=0)
+    vertical_long = _long_runs(
+        binary, length, round(length * _VERTICAL_LENGTH_FACTOR), max_thickness_px, axis=1
     )
     short = max(12, length // 3)
-    vertical_short = _straight_runs(binary, (1, short), max_thickness_px, axis=1)
-    separators = _joined_at_both_ends(vertical_short, horizontal)
+    vertical_short = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((short, 1), np.uint8))
+    separators = _joined_at_both_ends(
+        _thin_only(vertical_short, max_thickness_px, axis=1), horizontal
+    )
     lines = cv2.bitwise_or(horizontal, cv2.bitwise_or(vertical_long, separators))
     # Widen by a pixel: anti-aliased line edges survive an exact mask as speckle.
     return cv2.bitwise_and(cv2.dilate(lines, np.ones((3, 3), np.uint8)), binary)
@@ -224,9 +260,10 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
     """Run the page stages on a working-resolution grey page.
 
     Returns:
-        ``({"flat", "binary", "lines", "ink"}, skew_deg)``: the flattened page, the raw ink
-        mask, the line mask and the ink without lines and speckle (what segmentation uses),
-        the last three rotated by ``-skew_deg`` so the page's lines are level.
+        ``({"flat", "binary", "lines", "ink", "paper", "borders"}, skew_deg)``: the
+        flattened page, the raw ink mask, the line mask, the ink without lines and speckle
+        (what segmentation uses), the paper mask and the vertical printed lines (box
+        borders), all but the first rotated by ``-skew_deg`` so the page's lines are level.
     """
     longest = max(gray.shape)
     background, paper = estimate_background(
@@ -238,6 +275,7 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
         round(config.threshold_block_frac * longest),
         config.threshold_offset,
         config.min_contrast,
+        config.tone_gap,
     )
     binary = cv2.bitwise_and(binary, paper)
     binary = clean_speckle(binary)
@@ -245,6 +283,7 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
     skew = estimate_skew_deg(binary, 2 * line_length) if config.deskew else 0.0
     if abs(skew) >= config.deskew_min_deg:
         binary = rotate(binary, skew)
+        paper = rotate(paper, skew)
     else:
         skew = 0.0
     if config.remove_lines:
@@ -253,31 +292,46 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
     else:
         lines = np.zeros_like(binary)
         ink = binary
-    return {"flat": flat, "binary": binary, "lines": lines, "ink": ink}, skew
+    borders = cv2.morphologyEx(
+        lines, cv2.MORPH_OPEN, np.ones((max(12, line_length // 3), 1), np.uint8)
+    )
+    images = {
+        "flat": flat,
+        "binary": binary,
+        "lines": lines,
+        "ink": ink,
+        "paper": paper,
+        "borders": borders,
+    }
+    return images, skew
 
 
-def _straight_runs(
-    binary: Gray, kernel_size: tuple[int, int], max_thickness_px: int, axis: int
-) -> Gray:
-    """Straight runs along ``axis`` (0 horizontal, 1 vertical), thin ones only.
-
-    Horizontal ink is first thickened by a pixel above and below, so a line that drifts a
-    pixel or two over the kernel's length (perspective, a residual tilt) still opens as one
-    run. Runs thicker than ``max_thickness_px`` are pen strokes and are dropped.
-    """
-    # Only horizontal runs are grown: the page is levelled by its horizontal lines, and growing
-    # vertical runs would turn steep pen strokes into lines.
-    grown = cv2.dilate(binary, np.ones((3, 1), np.uint8)) if axis == 0 else binary
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, kernel_size)
-    runs = cv2.morphologyEx(grown, cv2.MORPH_OPEN, kernel)
+def _long_runs(binary: Gray, length: int, span: int, max_thickness_px: int, axis: int) -> Gray:
+    """Thin straight runs along ``axis`` (0 horizontal, 1 vertical) in structures >= ``span``."""
+    grow = (3, 1) if axis == 0 else (1, 3)  # numpy (rows, cols): across the run
+    grown = cv2.dilate(binary, np.ones(grow, np.uint8))
+    # Faint printed lines binarise as dashes: bridge short gaps along the run first.
+    gap = max(3, length // 8)
+    grown = cv2.morphologyEx(
+        grown, cv2.MORPH_CLOSE, np.ones((1, gap) if axis == 0 else (gap, 1), np.uint8)
+    )
+    kernel = np.ones((1, max(4, length // 2)) if axis == 0 else (max(4, length // 2), 1), np.uint8)
+    runs = _thin_only(cv2.morphologyEx(grown, cv2.MORPH_OPEN, kernel), max_thickness_px + 2, axis)
     if not runs.any():
         return runs
-    # Thick runs survive an opening with a (thickness + growth + 1)-long perpendicular kernel.
-    limit = max_thickness_px + 3
-    across = (1, limit) if axis == 0 else (limit, 1)
-    thick = cv2.morphologyEx(
-        runs, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, across)
-    )
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    extent = stats[:, cv2.CC_STAT_WIDTH if axis == 0 else cv2.CC_STAT_HEIGHT]
+    keep = extent >= span
+    keep[0] = False
+    return np.where(keep[labels], np.uint8(255), np.uint8(0))
+
+
+def _thin_only(runs: Gray, max_thickness_px: int, axis: int) -> Gray:
+    """Drop the parts of runs thicker than ``max_thickness_px`` across their direction."""
+    if not runs.any():
+        return runs
+    across = (max_thickness_px + 1, 1) if axis == 0 else (1, max_thickness_px + 1)
+    thick = cv2.morphologyEx(runs, cv2.MORPH_OPEN, np.ones(across, np.uint8))
     return cv2.bitwise_and(runs, cv2.bitwise_not(cv2.dilate(thick, np.ones((3, 3), np.uint8))))
 
 

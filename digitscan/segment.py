@@ -108,11 +108,51 @@ def _shape_problem(cand: Candidate, page_h: int, config: ScanConfig) -> str | No
 
 
 def _is_frame(mask: NDArray[np.uint8]) -> bool:
-    """Nearly all ink in a band along the box's edges, none in the middle."""
+    """A rectangle outline: ink runs along most of all four sides and little inside.
+
+    A 0 or a 6 also keeps its ink near its box's border, but only touches each side briefly.
+    """
     h, w = mask.shape
     by, bx = max(1, h // 8), max(1, w // 8)
-    inner = np.count_nonzero(mask[by : h - by, bx : w - bx])
-    return inner < 0.1 * max(1, np.count_nonzero(mask))
+    ink = mask > 0
+    inner = np.count_nonzero(ink[by : h - by, bx : w - bx])
+    if inner >= 0.1 * max(1, np.count_nonzero(ink)):
+        return False
+    sides = (
+        ink[:by].any(axis=0),
+        ink[h - by :].any(axis=0),
+        ink[:, :bx].any(axis=1),
+        ink[:, w - bx :].any(axis=1),
+    )
+    return all(side.mean() >= 0.7 for side in sides)
+
+
+def reject_on_edges(
+    candidates: list[Candidate], paper: NDArray[np.uint8], config: ScanConfig
+) -> list[Candidate]:
+    """Reject blobs lying along the paper's edge or the image border.
+
+    A page or sticky-note edge leaves thin slivers of "ink" where the paper meets the desk;
+    read alone they look like 1s. A blob with most of its ink within ``edge_margin_px`` of
+    non-paper or the image border is such a sliver.
+
+    Args:
+        candidates: Candidates in the same (working, levelled) pixels as ``paper``.
+        paper: uint8 ``(H, W)`` paper mask, paper = 255.
+        config: ``edge_margin_px`` and ``edge_ink_frac``.
+    """
+    framed = paper.copy()
+    framed[0, :] = framed[-1, :] = framed[:, 0] = framed[:, -1] = 0
+    distance = cv2.distanceTransform(framed, cv2.DIST_L2, 3)
+    out = []
+    for cand in candidates:
+        if cand.rejected is None:
+            x, y, w, h = cand.bbox
+            near = distance[y : y + h, x : x + w][cand.mask > 0] < config.edge_margin_px
+            if near.size and near.mean() > config.edge_ink_frac:
+                cand = replace(cand, rejected="on the edge of the paper")
+        out.append(cand)
+    return out
 
 
 def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candidate]:
@@ -182,14 +222,18 @@ def group_lines(candidates: list[Candidate], config: ScanConfig) -> list[list[Ca
         best, best_gap = None, None
         box = cand.bbox
         for line in lines:
-            last = line[-1].bbox
             height = float(np.median([c.bbox.h for c in line]))
+            # Compare with the last full-size member: a small piece (a 5's bar, half an 8)
+            # must not become the string's reference for vertical position.
+            full = [c.bbox for c in line if c.bbox.h >= 0.7 * height]
+            last = full[-1] if full else line[-1].bbox
+            right = max(c.bbox.x2 for c in line[-2:])
             if box.h > config.line_join_max_height * height:
                 continue  # much taller than the string: an edge or another string's digit
             overlap = min(last.y2, box.y2) - max(last.y, box.y)
             if overlap < config.line_overlap * min(last.h, box.h):
                 continue
-            gap = box.x - last.x2
+            gap = box.x - right
             if gap > config.line_gap_frac * height:
                 continue
             if best_gap is None or gap < best_gap:
@@ -219,6 +263,100 @@ def order_lines(lines: list[list[Candidate]]) -> list[list[Candidate]]:
         else:
             rows.append([line])
     return [line for row in rows for line in sorted(row, key=lambda ln: ln[0].bbox.x)]
+
+
+def merge_pieces(line: list[Candidate], config: ScanConfig) -> list[Candidate]:
+    """Join neighbouring small pieces of a string whose union is the size of its digits.
+
+    A digit broken by a faint stroke (a 5's bar off its body, the two loops of an 8) gives
+    pieces each much smaller than the string's digits; side by side or stacked, their union
+    has a digit's height and width. Punctuation stays apart: next to a full-size digit, or
+    alone, a piece does not merge.
+
+    Args:
+        line: A string's candidates, left to right.
+        config: ``small_frac`` (what "small" means) and the union's size limits.
+
+    Returns:
+        The string's candidates, left to right, pieces merged.
+    """
+    if len(line) < 3:
+        return line
+    median_h = float(np.median([c.bbox.h for c in line]))
+    pieces = list(line)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(pieces) - 1):
+            a, b = pieces[i], pieces[i + 1]
+            if max(a.bbox.h, b.bbox.h) >= config.piece_max_frac * median_h:
+                continue
+            union = a.bbox.union(b.bbox)
+            gap = b.bbox.x - a.bbox.x2
+            if gap > 0.25 * median_h or union.w > 1.2 * median_h:
+                continue
+            if not 0.7 * median_h <= union.h <= 1.35 * median_h:
+                continue
+            pieces[i : i + 2] = [_union(a, b)]
+            changed = True
+            break
+    return sorted(pieces, key=lambda c: c.bbox.x)
+
+
+def split_at_borders(
+    line: list[Candidate], borders: NDArray[np.uint8], config: ScanConfig
+) -> tuple[list[list[Candidate]], list[Candidate]]:
+    """Split a string where a printed vertical line (a box border) stands between two blobs.
+
+    Comb boxes put a border between every pair of digits: a string where most gaps have one
+    stays whole. Otherwise it is cut at its borders, and a lone blob cut off from a longer
+    string and smaller than its digits (the printed "$" before a cheque's amount box) is
+    rejected.
+
+    Args:
+        line: Candidates left to right.
+        borders: uint8 ``(H, W)`` mask of printed vertical lines, same pixels as ``line``.
+        config: ``border_sign_frac``.
+
+    Returns:
+        ``(strings, rejected)``.
+    """
+    if len(line) < 2:
+        return [line], []
+    gaps = [_border_between(a.bbox, b.bbox, borders) for a, b in zip(line, line[1:], strict=False)]
+    if not any(gaps) or sum(gaps) >= _COMB_GAP_FRAC * len(gaps):
+        return [line], []  # no border, or a comb (a border missed here and there)
+    segments: list[list[Candidate]] = [[line[0]]]
+    for cand, border in zip(line[1:], gaps, strict=True):
+        if border:
+            segments.append([cand])
+        else:
+            segments[-1].append(cand)
+    kept, rejected = [], []
+    for i, segment in enumerate(segments):
+        neighbours = [segments[j] for j in (i - 1, i + 1) if 0 <= j < len(segments)]
+        longer = [n for n in neighbours if len(n) > 1]
+        if len(segment) == 1 and longer:
+            median_h = float(np.median([c.bbox.h for c in longer[0]]))
+            if segment[0].bbox.h < config.border_sign_frac * median_h:
+                rejected.append(replace(segment[0], rejected="a printed sign beside a box"))
+                continue
+        kept.append(segment)
+    return kept, rejected
+
+
+#: A string with borders in at least this fraction of its gaps is a row of comb boxes.
+_COMB_GAP_FRAC = 0.6
+
+
+def _border_between(a: BBox, b: BBox, borders: NDArray[np.uint8]) -> bool:
+    """Is there a vertical line, at least half their common height, between two boxes?"""
+    left, right = min(a.x2, b.x), max(a.x2, b.x)
+    top, bottom = min(a.y, b.y), max(a.y2, b.y2)
+    if right <= left or bottom <= top:
+        return False
+    region = borders[top:bottom, left:right]
+    return bool(region.size) and int((region > 0).sum(axis=0).max()) >= 0.5 * min(a.h, b.h)
 
 
 def drop_punctuation(

@@ -73,7 +73,7 @@ class Page:
     Attributes:
         source: The file it came from, if any.
         image: BGR uint8 ``(H, W, 3)`` at working resolution.
-        scale: Original pixels per working pixel (>= 1; 1 when not resized).
+        scale: Original pixels per working pixel (> 1 shrunk, < 1 enlarged, 1 unchanged).
         original_size: ``(width, height)`` of the original image, EXIF orientation applied.
     """
 

@@ -232,9 +232,11 @@ def test_read_debug_dir(run_cli, page_files, tmp_path: Path) -> None:
 NOT_EXPOSED = {
     name: "a tuning constant of one stage; set it through digitscan.read(config=ScanConfig(...))"
     for name in (
+        "min_side_px",
         "background_kernel_frac",
         "threshold_block_frac",
         "threshold_offset",
+        "tone_gap",
         "paper_min_brightness_frac",
         "deskew",
         "deskew_min_deg",
@@ -247,18 +249,23 @@ NOT_EXPOSED = {
         "max_aspect",
         "max_fill",
         "small_frac",
+        "edge_margin_px",
+        "edge_ink_frac",
         "merge_overlap",
         "merge_gap_frac",
+        "piece_max_frac",
         "split_min_aspect",
         "split_gain",
+        "split_max_confidence",
         "line_gap_frac",
+        "line_join_max_height",
         "line_overlap",
         "small_line_frac",
-        "line_join_max_height",
-        "stroke_width_frac",
-        "reject_confidence",
         "large_line_factor",
         "min_stroke_frac",
+        "border_sign_frac",
+        "stroke_width_frac",
+        "reject_confidence",
     )
 }
 #: ScanConfig fields and the CLI option that sets each.

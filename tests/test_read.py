@@ -76,7 +76,8 @@ def test_debug_dir(render_page, tmp_path: Path) -> None:
     digitscan.read(path, debug_dir=tmp_path / "debug")
     names = sorted(p.name for p in (tmp_path / "debug").iterdir())
     assert names == [
-        f"page-{n}.png" for n in sorted(["overlay", "gray", "flat", "binary", "lines", "ink"])
+        f"page-{n}.png"
+        for n in sorted(["overlay", "gray", "flat", "binary", "lines", "ink", "paper", "borders"])
     ]
     overlay = cv2.imread(str(tmp_path / "debug" / "page-overlay.png"))
     assert overlay.shape == image.shape and (overlay != image).any()

@@ -75,10 +75,17 @@ def render_digit(
     w = max(2, round(crop.shape[1] * scale))
     big = cv2.resize(crop, (w, pen.height_px), interpolation=cv2.INTER_CUBIC).astype(np.float32)
     big = cv2.GaussianBlur(big, (0, 0), max(0.6, scale * 0.5))
-    # MNIST strokes are ~2.5 px of 20; a lower cut makes them thicker, a higher one thinner.
-    cut = float(np.clip(150 - 60 * (pen.thickness - 1), 40, 220))
+    # A low cut keeps MNIST's faint joins connected, as a pen stroke is; the pen's width is
+    # then set by eroding (thin ballpoint) or dilating (felt pen) in proportion to the height.
     soft = max(8.0, 60 / scale)
-    coverage = np.clip((big - cut) / soft + 0.5, 0, 1)
+    coverage = np.clip((big - 90) / soft + 0.5, 0, 1)
+    change = round(abs(pen.thickness - 1) * pen.height_px * 0.05)
+    if change:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * change + 1,) * 2)
+        op = cv2.dilate if pen.thickness > 1 else cv2.erode
+        thinned = op(coverage, kernel)
+        # Never erase a stroke entirely: keep the original where erosion leaves nothing.
+        coverage = thinned if pen.thickness > 1 or thinned.max() > 0.5 else coverage
     coverage *= rng.uniform(0.85, 1.0)  # ink density
     pad = max(2, pen.height_px // 10)
     return np.pad(coverage, pad)
@@ -295,15 +302,11 @@ def scene_sticky(rng, src, size) -> Scene:
     note = paper(side, side, rng, tint=(120, 235, 250))
     scene = Scene(note)
     text = random_number(rng, 2, 5)
-    pen = Pen(
-        INKS[rng.choice(["black", "blue"])],
-        rng.uniform(1.0, 1.8),
-        round(side / max(4.5, len(text) * 1.35)),
-    )
-    width_guess = len(text) * pen.height_px * 0.8
-    write_string(
-        scene, text, round((side - width_guess) / 2), round(side * 0.62), pen, src, rng, spacing=0.2
-    )
+    spacing = 0.2
+    # Digits are ~0.6-1.0 of their height wide plus padding: size the pen so the string fits.
+    height = round(min(side * 0.4, side * 0.8 / (len(text) * (1.0 + spacing))))
+    pen = Pen(INKS[rng.choice(["black", "blue"])], rng.uniform(1.0, 1.8), height)
+    write_string(scene, text, round(side * 0.1), round(side * 0.62), pen, src, rng, spacing=spacing)
     angle = rng.uniform(-12, 12)
     matrix = cv2.getRotationMatrix2D((side / 2, side / 2), angle, 1.0)
     matrix[:, 2] += (
