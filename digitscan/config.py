@@ -96,6 +96,9 @@ class ScanConfig:
     """Blobs wider than this x their height may be touching digits and are tried split."""
     split_gain: float = 0.5
     """A split is kept if it raises the mean log-probability per digit by this much..."""
+    split_min_confidence: float = 0.7
+    """A blob too wide for one digit is cut only if the pieces are read with this geometric
+    mean confidence."""
     split_max_confidence: float = 0.8
     """... and the unsplit blob is read with less confidence than this (a wide 0 read at 0.9
     is a 0, not two digits)."""
@@ -115,6 +118,12 @@ class ScanConfig:
     large_line_factor: float = 2.0
     """Strings taller than this many times the main string are page edges or folds (only
     applied when a main string of two or more confident digits exists)."""
+    lone_digit_max_frac: float = 1.25
+    """A string of one digit taller than this many times the main string is an edge or a
+    ruling fragment."""
+    digit_max_aspect: float = 1.6
+    """A final digit (after splitting) wider than this many times its height is a leftover
+    line or a scribble, not a digit."""
     min_stroke_frac: float = 0.06
     """Blobs whose pen width is below this fraction of their height are straight hairlines
     (page edges, ruling fragments), not 1s: even thin pens write wider strokes."""

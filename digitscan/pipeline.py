@@ -191,12 +191,22 @@ def _classify_lines(
                 score = float(np.mean(np.log(np.maximum(p.max(axis=1), 1e-6))))
                 scored.append((score, option, p, imgs))
             best = scored[0]
-            if float(best[2].max()) < config.split_max_confidence:
+            blob = options[0][0].bbox
+            if len(scored) > 1 and blob.w > config.digit_max_aspect * blob.h:
+                # Wider than any one digit: touching digits if a cut reads well (else it
+                # stays whole and is rejected as too wide: a leftover line, a scribble).
+                cut_best = max(scored[1:], key=lambda hypothesis: hypothesis[0])
+                if cut_best[0] > np.log(config.split_min_confidence):
+                    best = cut_best
+            elif float(best[2].max()) < config.split_max_confidence:
                 for candidate in scored[1:]:
                     if candidate[0] > best[0] + config.split_gain:
                         best = candidate
             _, option, p, imgs = best
             for piece, row, img in zip(option, p, imgs, strict=True):
+                if piece.bbox.w > config.digit_max_aspect * piece.bbox.h:
+                    rejected.append(replace(piece, rejected="too wide for one digit"))
+                    continue
                 label_index = int(row.argmax())
                 if row[label_index] < config.reject_confidence:
                     rejected.append(
@@ -226,6 +236,10 @@ def _drop_small_lines(
 ) -> tuple[list[Line], list[Candidate]]:
     """Drop strings far smaller (or, given a sure main string, far taller) than the main one.
 
+    A lone digit taller than the main string by ``lone_digit_max_frac`` is dropped too: page
+    edges and ruling fragments left over as single "1"s are long, while a real single digit
+    is written at the size of the others.
+
     The main string is the tallest one of two or more digits read with a mean confidence of
     at least 0.7 (the tallest of all if there is none): a lone page edge read as a "1" never
     becomes the reference, and printed labels beside handwriting are much smaller.
@@ -241,9 +255,11 @@ def _drop_small_lines(
     reference = max(sure or heights)
     largest = config.large_line_factor if sure else float("inf")
     out = []
+    lone_largest = config.lone_digit_max_frac if sure else float("inf")
     for height, line in zip(heights, lines, strict=True):
         ratio = height / reference
-        if ratio < config.small_line_frac or ratio > largest:
+        too_large = ratio > (lone_largest if len(line) == 1 else largest)
+        if ratio < config.small_line_frac or too_large:
             reason = f"in a string {ratio:.0%} the height of the page's main one"
             rejected += [replace(piece, rejected=reason) for _, piece in line]
         else:

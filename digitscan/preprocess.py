@@ -224,7 +224,10 @@ def find_lines(binary: Gray, min_length_px: int, max_thickness_px: int) -> Gray:
         binary, length, round(length * _VERTICAL_LENGTH_FACTOR), max_thickness_px, axis=1
     )
     short = max(12, length // 3)
-    vertical_short = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((short, 1), np.uint8))
+    # Separators may binarise dotted: bridge short gaps along them first. Safe for pen
+    # strokes, because a separator must also join horizontal lines at both ends.
+    bridged = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((max(3, length // 8), 1), np.uint8))
+    vertical_short = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, np.ones((short, 1), np.uint8))
     separators = _joined_at_both_ends(
         _thin_only(vertical_short, max_thickness_px, axis=1), horizontal
     )
@@ -237,17 +240,22 @@ def remove_lines(binary: Gray, lines: Gray, max_thickness_px: int) -> Gray:
     """Remove line pixels, then restore the pixels where a pen stroke crosses a line.
 
     A stroke crossing a horizontal line has ink right above and below it: closing the
-    line-free image vertically bridges the gap; only bridged pixels inside the line mask are
-    put back (likewise horizontally for vertical lines).
+    line-free image vertically bridges the gap, and only bridged pixels on *horizontal* lines
+    are put back (likewise horizontally, on vertical lines). Bridging along a line would
+    instead re-create pieces of it beside the strokes that touch it.
 
     Returns:
         uint8 ``(H, W)`` in {0, 255}: the ink without the lines.
     """
     cleaned = cv2.bitwise_and(binary, cv2.bitwise_not(lines))
     span = max_thickness_px + 3
+    along = max(3, 2 * span)
+    horizontal = cv2.morphologyEx(lines, cv2.MORPH_OPEN, np.ones((1, along), np.uint8))
+    vertical = cv2.morphologyEx(lines, cv2.MORPH_OPEN, np.ones((along, 1), np.uint8))
     bridge_v = cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, np.ones((span, 1), np.uint8))
     bridge_h = cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, np.ones((1, span), np.uint8))
-    restored = cv2.bitwise_and(cv2.bitwise_or(bridge_v, bridge_h), lines)
+    restored = cv2.bitwise_or(cv2.bitwise_and(bridge_v, horizontal),
+                              cv2.bitwise_and(bridge_h, vertical))
     return cv2.bitwise_or(cleaned, restored)
 
 

@@ -71,12 +71,16 @@ def _too_short(cand: Candidate, page_h: int, config: ScanConfig) -> str | None:
     del page_h
     if cand.bbox.h < config.min_height_px:
         return "too short: a speck, dot or dash"
-    if (
-        cand.bbox.h >= 2 * config.min_height_px
-        and stroke_width(cand.mask) < config.min_stroke_frac * cand.bbox.h
-    ):
+    if _is_hairline(cand, config):
         return "a hairline (page edge or ruling), not a pen stroke"
     return None
+
+
+def _is_hairline(cand: Candidate, config: ScanConfig) -> bool:
+    """A long blob whose pen width is tiny for its height: never part of a digit."""
+    return cand.bbox.h >= 2 * config.min_height_px and (
+        stroke_width(cand.mask) < config.min_stroke_frac * cand.bbox.h
+    )
 
 
 def stroke_width(mask: NDArray[np.uint8]) -> float:
@@ -104,6 +108,8 @@ def _shape_problem(cand: Candidate, page_h: int, config: ScanConfig) -> str | No
         and bbox.w > 0.5 * bbox.h
     ):
         return "solid: a blot or an edge"
+    if _is_hairline(cand, config):
+        return "a hairline (page edge or ruling), not a pen stroke"
     return None
 
 
@@ -282,7 +288,9 @@ def merge_pieces(line: list[Candidate], config: ScanConfig) -> list[Candidate]:
     """
     if len(line) < 3:
         return line
-    median_h = float(np.median([c.bbox.h for c in line]))
+    # The pieces themselves would drag a plain median down: measure the full-size digits.
+    tallest = max(c.bbox.h for c in line)
+    median_h = float(np.median([c.bbox.h for c in line if c.bbox.h >= 0.6 * tallest]))
     pieces = list(line)
     changed = True
     while changed:

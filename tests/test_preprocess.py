@@ -104,3 +104,14 @@ def test_to_gray_keeps_blue_ink_dark_and_yellow_paper_light() -> None:
     image = np.array([[[150, 60, 20], [120, 235, 250]]], np.uint8)
     gray = preprocess.to_gray(image)
     assert gray[0, 0] < 60 and gray[0, 1] > 150
+
+
+def test_light_ruling_is_not_ink_when_the_pen_is_much_darker() -> None:
+    flat = np.full((200, 300), 255, np.uint8)
+    flat[::20] = 160  # light printed ruling, many pixels
+    flat[50:150, 140:146] = 30  # a dark pen stroke
+    limit = preprocess.ink_tone_limit(flat, 215, 90)
+    assert 30 < limit < 160
+    assert (
+        preprocess.ink_tone_limit(np.where(flat == 160, 255, flat).astype(np.uint8), 215, 90) == 215
+    )  # one tone: the normal limit

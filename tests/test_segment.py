@@ -129,3 +129,64 @@ def test_split_points_find_the_gap() -> None:
     assert 25 <= column <= 33
     pieces = segment.cut(Candidate(BBox(10, 10, 60, 40), mask), [column])
     assert len(pieces) == 2 and pieces[0].bbox.x == 15 and pieces[1].bbox.x2 == 65
+
+
+def test_a_ring_is_a_digit_not_a_frame() -> None:
+    import cv2
+
+    ink = np.zeros((200, 200), np.uint8)
+    cv2.ellipse(ink, (100, 100), (30, 45), 0, 0, 360, 255, 6)  # a 0
+    (cand,) = segment.reject_by_shape(
+        segment.find_candidates(ink, CONFIG), 200, CONFIG, merged=False
+    )
+    assert cand.rejected is None
+
+
+def test_a_hairline_is_rejected_before_it_can_swallow_digits() -> None:
+    margin = Candidate(BBox(100, 0, 3, 90), np.full((90, 3), 255, np.uint8))
+    digit = blob(90, 30, 20, 40)  # overlaps the margin line horizontally
+    checked = segment.reject_by_shape([margin, digit], 300, CONFIG, merged=False)
+    assert "hairline" in checked[0].rejected
+    assert digit in segment.merge_strokes(checked, CONFIG)
+
+
+def test_broken_digit_pieces_merge_within_a_string() -> None:
+    line = [
+        blob(100, 100, 25, 40),
+        blob(135, 100, 25, 18),
+        blob(137, 122, 24, 18),
+        blob(170, 100, 25, 40),
+    ]  # two halves of an 8 between two digits
+    merged = segment.merge_pieces(line, CONFIG)
+    assert [c.bbox for c in merged] == [
+        BBox(100, 100, 25, 40),
+        BBox(135, 100, 26, 40),
+        BBox(170, 100, 25, 40),
+    ]
+
+
+def test_a_printed_sign_beside_a_box_is_not_a_digit() -> None:
+    borders = np.zeros((300, 600), np.uint8)
+    borders[90:160, 148:150] = 255  # the amount box's left border
+    sign = blob(120, 105, 18, 30)
+    digits = [blob(160 + 35 * i, 100, 25, 45) for i in range(3)]
+    strings, rejected = segment.split_at_borders([sign, *digits], borders, CONFIG)
+    assert strings == [digits] and rejected[0].bbox == sign.bbox
+
+
+def test_comb_boxes_keep_their_string() -> None:
+    borders = np.zeros((300, 600), np.uint8)
+    digits = [blob(100 + 50 * i, 100, 25, 45) for i in range(4)]
+    for i in range(3):
+        borders[95:150, 137 + 50 * i] = 255  # a separator in every gap
+    strings, rejected = segment.split_at_borders(digits, borders, CONFIG)
+    assert strings == [digits] and rejected == []
+
+
+def test_slivers_on_the_paper_edge_are_rejected() -> None:
+    paper = np.zeros((300, 400), np.uint8)
+    paper[:, 100:] = 255
+    sliver = Candidate(BBox(101, 50, 4, 60), np.full((60, 4), 255, np.uint8))
+    digit = blob(200, 50, 25, 45)
+    out = segment.reject_on_edges([sliver, digit], paper, CONFIG)
+    assert out[0].rejected == "on the edge of the paper" and out[1].rejected is None
