@@ -147,9 +147,14 @@ def reject_on_edges(
         paper: uint8 ``(H, W)`` paper mask, paper = 255.
         config: ``edge_margin_px`` and ``edge_ink_frac``.
     """
-    framed = paper.copy()
-    framed[0, :] = framed[-1, :] = framed[:, 0] = framed[:, -1] = 0
-    distance = cv2.distanceTransform(framed, cv2.DIST_L2, 3)
+    if paper.min() == 255:  # all paper: only the image border counts (no transform needed)
+        h, w = paper.shape
+        ys, xs = np.ogrid[:h, :w]
+        distance = np.minimum(np.minimum(ys, h - 1 - ys), np.minimum(xs, w - 1 - xs))
+    else:
+        framed = paper.copy()
+        framed[0, :] = framed[-1, :] = framed[:, 0] = framed[:, -1] = 0
+        distance = cv2.distanceTransform(framed, cv2.DIST_L2, 3)
     out = []
     for cand in candidates:
         if cand.rejected is None:
