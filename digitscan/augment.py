@@ -16,6 +16,7 @@ What real crops have that MNIST lacks, and the function that supplies it:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -152,13 +153,8 @@ def harden(images: Batch) -> Batch:
 
 def add_flags(images: Batch, rng: np.random.Generator) -> Batch:
     """Turn MNIST 1s into European 1s: a flag down-left from the top, sometimes a foot."""
-    out = np.empty_like(images)
-    for i, image in enumerate(images):
-        canvas = _upscaled(image)
-        top, bottom, width_px = _ink_extent(canvas)
-        if top is None:
-            out[i] = image
-            continue
+
+    def draw(canvas: NDArray[np.uint8], top: int, bottom: int, width_px: int) -> None:
         top_x = _ink_centre_x(canvas, top, top + max(2, (bottom - top) // 12))
         height = bottom - top
         length = height * rng.uniform(0.25, 0.55)
@@ -177,19 +173,14 @@ def add_flags(images: Batch, rng: np.random.Generator) -> Batch:
                 width_px,
                 cv2.LINE_AA,
             )
-        out[i] = to_mnist(canvas)
-    return out
+
+    return _redraw(images, draw)
 
 
 def add_bars(images: Batch, rng: np.random.Generator) -> Batch:
     """Cross MNIST 7s: a short bar across the stem at about mid-height."""
-    out = np.empty_like(images)
-    for i, image in enumerate(images):
-        canvas = _upscaled(image)
-        top, bottom, width_px = _ink_extent(canvas)
-        if top is None:
-            out[i] = image
-            continue
+
+    def draw(canvas: NDArray[np.uint8], top: int, bottom: int, width_px: int) -> None:
         y = round(top + (bottom - top) * rng.uniform(0.45, 0.6))
         stem_x = _ink_centre_x(canvas, y - 1, y + 2)
         half = (bottom - top) * rng.uniform(0.15, 0.3)
@@ -202,6 +193,23 @@ def add_bars(images: Batch, rng: np.random.Generator) -> Batch:
             width_px,
             cv2.LINE_AA,
         )
+
+    return _redraw(images, draw)
+
+
+def _redraw(images: Batch, draw: Callable[[NDArray[np.uint8], int, int, int], None]) -> Batch:
+    """Add strokes to each digit on a 4x canvas, then re-normalise it as MNIST.
+
+    ``draw(canvas, top, bottom, pen_px)`` adds the strokes; digits with no ink pass through.
+    """
+    out = np.empty_like(images)
+    for i, image in enumerate(images):
+        canvas = _upscaled(image)
+        top, bottom, width_px = _ink_extent(canvas)
+        if top is None:
+            out[i] = image
+            continue
+        draw(canvas, top, bottom, width_px)
         out[i] = to_mnist(canvas)
     return out
 

@@ -68,3 +68,17 @@ class ConfigError(DigitscanError, ValueError):
 
 class NotFittedError(ConfigError, AttributeError):
     """A classifier was used before ``fit`` (scikit-learn raises the same kind of error)."""
+
+
+def read_bytes(path: Path, error: type[DigitscanError]) -> bytes:
+    """A file's bytes; any failure becomes ``error`` naming the file and the reason."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise error("no such file", path=path) from None
+    except IsADirectoryError:
+        raise error("is a folder, not a file", path=path) from None
+    except PermissionError:
+        raise error("permission denied", path=path) from None
+    except OSError as exc:
+        raise error(f"cannot read ({exc.strerror or exc})", path=path) from None

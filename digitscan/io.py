@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from digitscan.errors import ConfigError, InputError
+from digitscan.errors import ConfigError, InputError, read_bytes
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +43,7 @@ def load_image(path: Path | str) -> NDArray[np.uint8]:
         3
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", path=path) from None
-    except IsADirectoryError:
-        raise InputError("is a folder, not an image", path=path) from None
-    except PermissionError:
-        raise InputError("permission denied", path=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror or exc})", path=path) from None
+    data = read_bytes(path, InputError)
     return decode_image(data, path)
 
 

@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from digitscan.errors import ConfigError, DataError
+from digitscan.errors import ConfigError, DataError, read_bytes
 
 log = logging.getLogger(__name__)
 
@@ -255,14 +255,7 @@ def download_mnist(folder: Path | str, *, mirrors: tuple[str, ...] = MIRRORS) ->
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise DataError("no such file", path=path) from None
-    except IsADirectoryError:
-        raise DataError("is a folder, not an IDX file", path=path) from None
-    except OSError as exc:
-        raise DataError(f"cannot read ({exc.strerror})", path=path) from None
+    return read_bytes(path, DataError)
 
 
 def _read_checked(path: Path, require_official: bool) -> tuple[bytes, DataFile]:

@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from digitscan.classifiers.base import Classifier, check_images, check_labels
-from digitscan.classifiers.convnet import ConvNetClassifier, EpochReport
+from digitscan.classifiers.base import Classifier, EpochReport, check_images, check_labels
+from digitscan.classifiers.convnet import ConvNetClassifier
 from digitscan.classifiers.store import save_model
 from digitscan.errors import ConfigError
 from digitscan.mnist import DataFile, load_mnist_with_sources

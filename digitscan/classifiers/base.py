@@ -13,6 +13,7 @@ without importing scikit-learn when digitscan starts (that import alone takes ab
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -99,6 +100,73 @@ def check_labels(y: ArrayLike, n: int, name: str = "y") -> NDArray[np.int64]:
     if labels.size and (labels.min() < 0 or labels.max() > 9):
         raise ConfigError(f"`{name}` labels must be digits 0-9, got {labels.min()}..{labels.max()}")
     return labels
+
+
+@dataclass(frozen=True, slots=True)
+class EpochReport:
+    """What one training epoch measured (passed to ``fit``'s ``on_epoch`` callback)."""
+
+    epoch: int
+    epochs: int
+    loss: float
+    train_accuracy: float
+    val_accuracy: float | None
+    seconds: float
+    learning_rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingData:
+    """Checked training inputs, shared by every classifier's ``fit``.
+
+    Attributes:
+        images: float32 ``(N, 28, 28)`` in [0, 1].
+        labels: int64 ``(N,)``.
+        images_u8: The same images as uint8 (what augmentation works on).
+        val: ``(images, labels)`` to measure after each epoch, or None.
+    """
+
+    images: NDArray[np.float32]
+    labels: NDArray[np.int64]
+    images_u8: NDArray[np.uint8]
+    val: tuple[NDArray[np.float32], NDArray[np.int64]] | None
+
+    @classmethod
+    def check(
+        cls,
+        X: ArrayLike,  # noqa: N803
+        y: ArrayLike,
+        eval_set: tuple[ArrayLike, ArrayLike] | None,
+    ) -> TrainingData:
+        """Validate ``fit``'s arguments.
+
+        Raises:
+            ConfigError: Bad shapes, dtypes or labels, or no images.
+        """
+        images = check_images(X)
+        labels = check_labels(y, len(images))
+        if len(images) == 0:
+            raise ConfigError("`X` has no images to train on")
+        val = None
+        if eval_set is not None:
+            val_images = check_images(eval_set[0], "eval_set[0]")
+            val = (val_images, check_labels(eval_set[1], len(val_images), "eval_set[1]"))
+        return cls(images, labels, np.round(images * 255).astype(np.uint8), val)
+
+    def for_epoch(self, rng: np.random.Generator, augment: bool) -> NDArray[np.float32]:
+        """This epoch's images: freshly augmented (see :mod:`digitscan.augment`) or as given."""
+        if not augment:
+            return self.images
+        from digitscan.augment import AugmentConfig, augment_batch
+
+        batch = augment_batch(self.images_u8, self.labels, rng, AugmentConfig())
+        return batch.astype(np.float32) / np.float32(255)
+
+    def val_accuracy(self, model: Classifier) -> float | None:
+        """Accuracy on the validation set, if there is one."""
+        if self.val is None:
+            return None
+        return float(np.mean(model.predict(self.val[0]) == self.val[1]))
 
 
 class DigitEstimator:

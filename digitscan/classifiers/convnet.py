@@ -15,7 +15,6 @@ import json
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,8 +25,9 @@ from digitscan.classifiers.base import (
     CLASSES,
     IMAGE_SHAPE,
     DigitEstimator,
+    EpochReport,
+    TrainingData,
     check_images,
-    check_labels,
 )
 from digitscan.errors import ConfigError
 
@@ -38,19 +38,6 @@ PREDICT_BATCH = 64
 _BN_MOMENTUM = 0.1
 _ADAM_BETAS = (0.9, 0.999)
 _ADAM_EPS = 1e-8
-
-
-@dataclass(frozen=True, slots=True)
-class EpochReport:
-    """What one training epoch measured (passed to ``fit``'s ``on_epoch`` callback)."""
-
-    epoch: int
-    epochs: int
-    loss: float
-    train_accuracy: float
-    val_accuracy: float | None
-    seconds: float
-    learning_rate: float
 
 
 class ConvNetClassifier(DigitEstimator):
@@ -133,15 +120,8 @@ class ConvNetClassifier(DigitEstimator):
             ConfigError: Bad shapes, dtypes, labels or hyper-parameters.
         """
         self._check_hyperparameters()
-        images = check_images(X)
-        labels = check_labels(y, len(images))
-        if len(images) == 0:
-            raise ConfigError("`X` has no images to train on")
-        val = None
-        if eval_set is not None:
-            val_images = check_images(eval_set[0], "eval_set[0]")
-            val = (val_images, check_labels(eval_set[1], len(val_images), "eval_set[1]"))
-        images_u8 = np.round(images * 255).astype(np.uint8)
+        data = TrainingData.check(X, y, eval_set)
+        images, labels = data.images, data.labels
         rng = np.random.default_rng(self.random_state)
         self.classes_ = CLASSES.copy()
         self.params_, self.buffers_ = self._init_params(rng, np.float32)
@@ -150,20 +130,9 @@ class ConvNetClassifier(DigitEstimator):
         steps_per_epoch = math.ceil(len(images) / self.batch_size)
         total_steps = self.epochs * steps_per_epoch
         step = 0
-        augment_config = None
-        if self.augment:
-            from digitscan.augment import AugmentConfig
-
-            augment_config = AugmentConfig()
         for epoch in range(self.epochs):
             start = time.perf_counter()
-            if augment_config is not None:
-                from digitscan.augment import augment_batch
-
-                epoch_images = augment_batch(images_u8, labels, rng, augment_config)
-                epoch_x = epoch_images.astype(np.float32) / np.float32(255)
-            else:
-                epoch_x = images
+            epoch_x = data.for_epoch(rng, self.augment)
             order = rng.permutation(len(images))
             loss_sum, correct = 0.0, 0
             for first in range(0, len(order), self.batch_size):
@@ -174,9 +143,7 @@ class ConvNetClassifier(DigitEstimator):
                 loss_sum += loss * len(idx)
                 correct += int((logits.argmax(axis=1) == labels[idx]).sum())
                 step += 1
-            val_accuracy = None
-            if val is not None:
-                val_accuracy = float(np.mean(self.predict(val[0]) == val[1]))
+            val_accuracy = data.val_accuracy(self)
             report = EpochReport(
                 epoch=epoch + 1,
                 epochs=self.epochs,

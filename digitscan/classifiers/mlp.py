@@ -18,10 +18,10 @@ from digitscan.classifiers.base import (
     CLASSES,
     N_PIXELS,
     DigitEstimator,
+    EpochReport,
+    TrainingData,
     check_images,
-    check_labels,
 )
-from digitscan.classifiers.convnet import EpochReport
 from digitscan.errors import ConfigError
 
 
@@ -75,15 +75,8 @@ class MLPDigitClassifier(DigitEstimator):
 
         if self.epochs < 1:
             raise ConfigError(f"`epochs` must be at least 1, got {self.epochs}")
-        images = check_images(X)
-        labels = check_labels(y, len(images))
-        if len(images) == 0:
-            raise ConfigError("`X` has no images to train on")
-        val = None
-        if eval_set is not None:
-            val_images = check_images(eval_set[0], "eval_set[0]")
-            val = (val_images, check_labels(eval_set[1], len(val_images), "eval_set[1]"))
-        images_u8 = np.round(images * 255).astype(np.uint8)
+        data = TrainingData.check(X, y, eval_set)
+        labels = data.labels
         rng = np.random.default_rng(self.random_state)
         mlp = MLPClassifier(
             hidden_layer_sizes=tuple(self.hidden_layer_sizes),
@@ -95,18 +88,10 @@ class MLPDigitClassifier(DigitEstimator):
         )
         self.classes_ = CLASSES.copy()
         self.history_: list[EpochReport] = []
-        augment_config = None
-        if self.augment:
-            from digitscan.augment import AugmentConfig, augment_batch
-
-            augment_config = AugmentConfig()
         for epoch in range(self.epochs):
             start = time.perf_counter()
-            if augment_config is not None:
-                batch = augment_batch(images_u8, labels, rng, augment_config)
-                x = batch.reshape(len(batch), N_PIXELS).astype(np.float32) / np.float32(255)
-            else:
-                x = images.reshape(len(images), N_PIXELS)
+            epoch_images = data.for_epoch(rng, self.augment)
+            x = epoch_images.reshape(len(epoch_images), N_PIXELS)
             lr = self._learning_rate(epoch)
             mlp.learning_rate_init = lr
             if hasattr(mlp, "_optimizer"):
@@ -114,9 +99,7 @@ class MLPDigitClassifier(DigitEstimator):
                 mlp._optimizer.learning_rate_init = lr
             mlp.partial_fit(x, labels, classes=CLASSES)
             self.mlp_ = mlp
-            val_accuracy = None
-            if val is not None:
-                val_accuracy = float(np.mean(self.predict(val[0]) == val[1]))
+            val_accuracy = data.val_accuracy(self)
             report = EpochReport(
                 epoch=epoch + 1,
                 epochs=self.epochs,
