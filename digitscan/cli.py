@@ -10,6 +10,7 @@ need it, so ``digitscan --help`` stays fast. Every failure becomes one line on s
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,8 @@ def read(
             if as_json:
                 click.echo(json.dumps({"path": str(path), "error": exc.message}))
             continue
+        if not reading.lines:
+            logging.getLogger("digitscan.cli").info("%s: no digits found", path)
         if as_json:
             click.echo(json.dumps(reading.to_dict(min_confidence=min_confidence)))
         elif len(images) == 1:
@@ -279,8 +282,6 @@ class _EpochProgress:
             self.bar.label = text
             self.bar.update(1)
         else:
-            import logging
-
             logging.getLogger("digitscan.cli").info("%s (%.0f s)", text, report.seconds)
 
     def __exit__(self, *exc: object) -> None:

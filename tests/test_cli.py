@@ -198,7 +198,9 @@ def test_read_json(run_cli, page_files) -> None:
 
 def test_read_blank_page_is_not_an_error(run_cli) -> None:
     result = run_cli("read", RESOURCES / "blank.png")
-    assert result.exit_code == 0 and result.stdout == "" and result.stderr == ""
+    assert result.exit_code == 0 and result.stdout == ""
+    assert result.stderr == f"digitscan: {RESOURCES / 'blank.png'}: no digits found\n"
+    assert run_cli("-q", "read", RESOURCES / "blank.png").stderr == ""
 
 
 @pytest.mark.parametrize(
