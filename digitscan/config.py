@@ -121,7 +121,7 @@ class ScanConfig:
     lone_digit_max_frac: float = 1.25
     """A string of one digit taller than this many times the main string is an edge or a
     ruling fragment."""
-    digit_max_aspect: float = 1.6
+    digit_max_aspect: float = 2.0
     """A final digit (after splitting) wider than this many times its height is a leftover
     line or a scribble, not a digit."""
     min_stroke_frac: float = 0.06
