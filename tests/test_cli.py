@@ -315,3 +315,25 @@ def test_read_forwards_options_to_the_api(run_cli, page_files, monkeypatch) -> N
     assert result.exit_code == 0
     config = calls[0]["config"]
     assert (config.min_confidence, config.max_side_px, config.remove_lines) == (0.4, 900, False)
+
+
+def test_train_shows_a_progress_bar_on_a_terminal(run_cli, tiny_dir, tmp_path, monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    result = run_cli(
+        "train",
+        "--model",
+        "mlp",
+        "--data",
+        tiny_dir,
+        "--out",
+        tmp_path,
+        "--epochs",
+        "2",
+        "--validation",
+        "50",
+    )
+    assert result.exit_code == 0
+    assert "training" in result.stderr and "epoch 2/2" in result.stderr
+    assert "2/2" in result.stderr  # the bar's position

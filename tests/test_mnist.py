@@ -138,3 +138,22 @@ def test_uncompressed_official_files_verify(shared_mnist: Path, tmp_path: Path) 
 def test_bad_split_name(tiny_dir: Path) -> None:
     with pytest.raises(ConfigError, match="split"):
         load_mnist(tiny_dir, "validation")  # type: ignore[arg-type]
+
+
+def test_download_verifies_checksums(shared_mnist: Path, tmp_path: Path) -> None:
+    from digitscan.mnist import download_mnist
+
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.mkdir()
+    bad.mkdir()
+    for gz in shared_mnist.glob("*.gz"):
+        shutil.copy(gz, good / gz.name)
+        (bad / gz.name).write_bytes(gz.read_bytes()[:-10])  # a damaged mirror
+    # A file:// mirror stands in for the network: the same code path, no internet needed.
+    with pytest.raises(DataError, match="checksum mismatch"):
+        download_mnist(tmp_path / "out1", mirrors=(f"file://{bad}/",))
+    assert not list((tmp_path / "out1").glob("*.gz"))  # nothing half-written is left
+    paths = download_mnist(tmp_path / "out2", mirrors=(f"file://{bad}/", f"file://{good}/"))
+    assert len(paths) == 4
+    images, labels = load_mnist(tmp_path / "out2", "test", require_official=True)
+    assert images.shape == (10_000, 28, 28)
