@@ -1,9 +1,11 @@
 """The reading pipeline: a loaded page in, a :class:`Reading` out.
 
-Stages, each recorded as a :class:`Step` with its settings:
-working resolution -> grey -> flat illumination -> adaptive threshold -> line removal ->
-candidates -> merged strokes -> strings -> punctuation out -> touching digits split ->
-MNIST normalisation -> classification (one batch) -> low-confidence blobs rejected.
+Stages, each recorded as a :class:`Step`:
+working resolution -> grey -> flat illumination, paper mask -> adaptive threshold -> deskew
+-> ruled lines and boxes removed -> blobs (specks, frames, hairlines, page-edge slivers
+rejected) -> broken strokes merged -> strings -> split at box borders -> broken pieces joined
+-> punctuation out -> touching digits cut -> MNIST normalisation -> classification (one
+batch) -> non-digits and stray strings rejected.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -65,45 +67,13 @@ def read_page(
     if stages is not None:
         stages.update(gray=gray, **images)
     to_original = _box_mapper(page, skew)
-    candidates = segment.find_candidates(images["ink"], config)
-    page_h = images["ink"].shape[0]
-    candidates = segment.reject_by_shape(candidates, page_h, config, merged=False)
-    candidates = segment.reject_on_edges(candidates, images["paper"], config)
-    candidates = segment.merge_strokes(candidates, config)
-    candidates = segment.reject_by_shape(candidates, page_h, config, merged=True)
-    rejected = [c for c in candidates if c.rejected is not None]
-    kept = [c for c in candidates if c.rejected is None]
-    lines = []
-    for grouped in segment.group_lines(kept, config):
-        strings, signs = segment.split_at_borders(grouped, images["borders"], config)
-        rejected += signs
-        for line in strings:
-            digits, dropped = segment.drop_punctuation(segment.merge_pieces(line, config), config)
-            rejected += dropped
-            if digits:
-                lines.append(digits)
-    lines, more_rejected = _classify_lines(lines, config, model, to_original)
+    strings, rejected = find_strings(images, config)
+    lines, more_rejected = _classify_lines(strings, config, model, to_original)
     rejected += more_rejected
     steps = (
-        Step(
-            "load",
-            {
-                "scale": round(page.scale, 4),
-                "original_size": list(page.original_size),
-                "skew_deg": round(skew, 2),
-            },
-        ),
-        Step(
-            "preprocess",
-            {
-                k: v
-                for k, v in asdict(config).items()
-                if k.startswith(
-                    ("background", "threshold", "min_contrast", "remove_lines", "line_")
-                )
-            },
-        ),
-        Step("segment", {"candidates": len(candidates), "rejected": len(rejected)}),
+        Step("load", {"scale": round(page.scale, 4), "original_size": list(page.original_size)}),
+        Step("preprocess", {"skew_deg": round(skew, 2), "settings": config.key()}),
+        Step("segment", {"strings": len(strings), "rejected": len(rejected)}),
         Step(
             "classify", {"model": _model_name(model), "digits": sum(len(ln.digits) for ln in lines)}
         ),
@@ -118,6 +88,39 @@ def read_page(
     )
     log.debug("%s: %d strings, %d rejected blobs", page.source, len(lines), len(rejected))
     return reading
+
+
+def find_strings(
+    images: dict[str, NDArray[np.uint8]], config: ScanConfig
+) -> tuple[list[list[Candidate]], list[Candidate]]:
+    """The segmentation stages: from the cleaned ink to strings of digit candidates.
+
+    Args:
+        images: From :func:`digitscan.preprocess.prepare` (``ink``, ``paper``, ``borders``).
+        config: Pipeline settings.
+
+    Returns:
+        ``(strings, rejected)``: candidates left to right per string, strings top to bottom
+        (levelled working pixels), and every blob judged not a digit, with its reason.
+    """
+    page_h = images["ink"].shape[0]
+    candidates = segment.find_candidates(images["ink"], config)
+    candidates = segment.reject_by_shape(candidates, page_h, config, merged=False)
+    candidates = segment.reject_on_edges(candidates, images["paper"], config)
+    candidates = segment.merge_strokes(candidates, config)
+    candidates = segment.reject_by_shape(candidates, page_h, config, merged=True)
+    rejected = [c for c in candidates if c.rejected is not None]
+    kept = [c for c in candidates if c.rejected is None]
+    strings = []
+    for grouped in segment.group_lines(kept, config):
+        pieces, signs = segment.split_at_borders(grouped, images["borders"], config)
+        rejected += signs
+        for line in pieces:
+            digits, dropped = segment.drop_punctuation(segment.merge_pieces(line, config), config)
+            rejected += dropped
+            if digits:
+                strings.append(digits)
+    return strings, rejected
 
 
 def digit_image(cand: Candidate, config: ScanConfig) -> NDArray[np.uint8]:
@@ -190,18 +193,7 @@ def _classify_lines(
                 cursor += len(option)
                 score = float(np.mean(np.log(np.maximum(p.max(axis=1), 1e-6))))
                 scored.append((score, option, p, imgs))
-            best = scored[0]
-            blob = options[0][0].bbox
-            if len(scored) > 1 and blob.w > config.digit_max_aspect * blob.h:
-                # Wider than any one digit: touching digits if a cut reads well (else it
-                # stays whole and is rejected as too wide: a leftover line, a scribble).
-                cut_best = max(scored[1:], key=lambda hypothesis: hypothesis[0])
-                if cut_best[0] > np.log(config.split_min_confidence):
-                    best = cut_best
-            elif float(best[2].max()) < config.split_max_confidence:
-                for candidate in scored[1:]:
-                    if candidate[0] > best[0] + config.split_gain:
-                        best = candidate
+            best = _choose_hypothesis(scored, options[0][0].bbox, config)
             _, option, p, imgs = best
             for piece, row, img in zip(option, p, imgs, strict=True):
                 if piece.bbox.w > config.digit_max_aspect * piece.bbox.h:
@@ -229,6 +221,28 @@ def _classify_lines(
         if digits:
             chosen.append(digits)
     return _drop_small_lines(chosen, config, rejected)
+
+
+def _choose_hypothesis(
+    scored: list[tuple[float, Any, Any, Any]], blob: BBox, config: ScanConfig
+) -> tuple[float, Any, Any, Any]:
+    """Pick between a blob read whole (``scored[0]``) and cut into touching digits.
+
+    Each hypothesis is scored by the mean log-probability of its pieces. A blob wider than
+    any one digit is cut if the best cut reads well (else it stays whole, to be rejected as
+    too wide: a leftover line, a scribble). Otherwise a cut must beat the whole blob by
+    ``split_gain``, and only when the whole blob is read unsurely: a wide 0 read at 0.9 is a
+    0, not two digits.
+    """
+    best = scored[0]
+    if len(scored) > 1 and blob.w > config.digit_max_aspect * blob.h:
+        cut_best = max(scored[1:], key=lambda hypothesis: hypothesis[0])
+        return cut_best if cut_best[0] > np.log(config.split_min_confidence) else best
+    if float(best[2].max()) < config.split_max_confidence:
+        for candidate in scored[1:]:
+            if candidate[0] > best[0] + config.split_gain:
+                best = candidate
+    return best
 
 
 def _drop_small_lines(
