@@ -128,6 +128,8 @@ class ScanConfig:
     """Blobs whose pen width is below this fraction of their height are straight hairlines
     (page edges, ruling fragments), not 1s: even thin pens write wider strokes."""
 
+    reject_currency_signs: bool = True
+    """A string's first character read as a 5 or 8 but shaped like "$" is left out."""
     border_sign_frac: float = 0.8
     """A lone blob cut off from a string by a box border, smaller than this fraction of the
     string's digits, is a printed sign (a cheque's "$"), not a digit."""

@@ -268,6 +268,7 @@ NOT_EXPOSED = {
         "lone_digit_max_frac",
         "digit_max_aspect",
         "min_stroke_frac",
+        "reject_currency_signs",
         "border_sign_frac",
         "stroke_width_frac",
         "reject_confidence",

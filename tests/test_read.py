@@ -102,3 +102,27 @@ def test_config_is_validated() -> None:
     with pytest.raises(ConfigError, match="min_confidence"):
         ScanConfig(min_confidence=2)
     assert ScanConfig().key() == ScanConfig().key() != ScanConfig(min_height_px=13).key()
+
+
+def test_a_written_dollar_sign_is_not_a_digit(render_page) -> None:
+    image, boxes = render_page(["1250"], gap=0.5)
+    x, y, w, h = boxes[0]
+    # A hand-drawn $ before the amount: an S of two arcs with a bar through it.
+    sx, cy = x - 60, y + h // 2
+    cv2.ellipse(image, (sx, cy - 14), (16, 13), 0, 20, 270, (30, 30, 30), 5)
+    cv2.ellipse(image, (sx, cy + 12), (16, 13), 0, 200, 450, (30, 30, 30), 5)
+    cv2.line(image, (sx, y - 6), (sx, y + h + 6), (30, 30, 30), 5)
+    reading = digitscan.read(image)
+    assert reading.text == "1250"
+    assert any("currency sign" in (c.rejected or "") for c in reading.rejected)
+
+
+def test_real_fives_and_eights_are_not_dollar_signs(tiny_test) -> None:
+    from digitscan.pipeline import looks_like_dollar
+    from digitscan.types import BBox, Digit
+
+    images, labels = tiny_test
+    for image, label in zip(images, labels, strict=True):
+        if label in (5, 8):
+            digit = Digit(BBox(0, 0, 28, 28), int(label), np.ones(10, np.float32) / 10, image)
+            assert not looks_like_dollar(digit)
