@@ -99,7 +99,7 @@ def read(
         if not reading.lines:
             logging.getLogger("digitscan.cli").info("%s: no digits found", path)
         if as_json:
-            click.echo(json.dumps(reading.to_dict(min_confidence=min_confidence)))
+            click.echo(json.dumps(reading.to_dict()))  # the config already dropped unsure digits
         elif len(images) == 1:
             for line in reading.lines:
                 click.echo(line.text)

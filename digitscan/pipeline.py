@@ -25,7 +25,7 @@ from digitscan import preprocess, segment
 from digitscan.classifiers.base import Classifier
 from digitscan.config import ScanConfig
 from digitscan.normalize import to_mnist
-from digitscan.types import BBox, Candidate, Digit, Line, Page, Reading, Step
+from digitscan.types import LOW_CONFIDENCE, BBox, Candidate, Digit, Line, Page, Reading, Step
 
 log = logging.getLogger(__name__)
 
@@ -362,7 +362,7 @@ def draw_overlay(image: NDArray[np.uint8], reading: Reading) -> NDArray[np.uint8
         cv2.rectangle(out, (lx - 4, ly - 4), (lx + lw + 4, ly + lh + 4), (200, 120, 0), thickness)
         for digit in line.digits:
             x, y, w, h = digit.bbox
-            colour = (0, 170, 0) if digit.confidence >= 0.6 else (0, 165, 255)
+            colour = (0, 170, 0) if digit.confidence >= LOW_CONFIDENCE else (0, 165, 255)
             cv2.rectangle(out, (x, y), (x + w, y + h), colour, thickness)
             cv2.putText(
                 out,
