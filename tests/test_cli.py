@@ -271,6 +271,7 @@ NOT_EXPOSED = {
         "reject_currency_signs",
         "border_sign_frac",
         "stroke_width_frac",
+        "stroke_variants",
         "reject_confidence",
     )
 }

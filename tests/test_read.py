@@ -126,3 +126,16 @@ def test_real_fives_and_eights_are_not_dollar_signs(tiny_test) -> None:
         if label in (5, 8):
             digit = Digit(BBox(0, 0, 28, 28), int(label), np.ones(10, np.float32) / 10, image)
             assert not looks_like_dollar(digit)
+
+
+def test_classify_averages_pen_width_variants(tiny_test) -> None:
+    from digitscan.pipeline import classify
+
+    images, labels = tiny_test
+    model = digitscan.load_model("convnet")
+    plain = classify(images[:50], model, stroke_variants=False)
+    np.testing.assert_allclose(plain, model.predict_proba(images[:50]))
+    averaged = classify(images[:50], model)
+    assert averaged.shape == (50, 10) and np.allclose(averaged.sum(axis=1), 1, atol=1e-5)
+    assert not np.allclose(averaged, plain)  # the variants do change the probabilities
+    assert (averaged.argmax(axis=1) == labels[:50]).mean() >= 0.96
