@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ def read(
     page = make_page(image, config, source=path)
     stages: dict[str, NDArray[np.uint8]] | None = {} if debug_dir is not None else None
     reading = read_page(page, config, classifier, stages)
-    reading = _with_seconds(reading, time.perf_counter() - start)
+    reading = replace(reading, seconds=time.perf_counter() - start)
     if debug_dir is not None and stages is not None:
         write_debug(Path(debug_dir), path.stem if path else "image", image, reading, stages)
     return reading
@@ -113,9 +114,3 @@ def write_debug(
             raise InputError("cannot write debug image", path=target)
         written.append(target)
     return written
-
-
-def _with_seconds(reading: Reading, seconds: float) -> Reading:
-    from dataclasses import replace
-
-    return replace(reading, seconds=seconds)

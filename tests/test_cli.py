@@ -45,23 +45,27 @@ def test_eval_json_and_error_mosaic(run_cli, tiny_dir: Path, tmp_path: Path) -> 
     assert image is not None and image.shape[1] == 84 * max(1, min(20, errors))
 
 
-def test_train_then_eval_the_new_model(run_cli, tiny_dir: Path, tmp_path: Path) -> None:
-    out = tmp_path / "trained"
-    result = run_cli(
+def train_quick_mlp(run_cli, data: Path, out: Path, epochs: int, *extra: str):
+    """``digitscan train`` of a small MLP on the tiny fixture (50 digits held out)."""
+    return run_cli(
         "train",
         "--model",
         "mlp",
         "--data",
-        tiny_dir,
+        data,
         "--out",
         out,
         "--epochs",
-        "3",
+        str(epochs),
         "--validation",
         "50",
-        "--name",
-        "quick",
+        *extra,
     )
+
+
+def test_train_then_eval_the_new_model(run_cli, tiny_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "trained"
+    result = train_quick_mlp(run_cli, tiny_dir, out, 3, "--name", "quick")
     assert result.exit_code == 0, result.stderr
     assert "test accuracy" in result.stdout
     card = json.loads((out / "quick.json").read_text())
@@ -323,19 +327,7 @@ def test_train_shows_a_progress_bar_on_a_terminal(run_cli, tiny_dir, tmp_path, m
     import sys
 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    result = run_cli(
-        "train",
-        "--model",
-        "mlp",
-        "--data",
-        tiny_dir,
-        "--out",
-        tmp_path,
-        "--epochs",
-        "2",
-        "--validation",
-        "50",
-    )
+    result = train_quick_mlp(run_cli, tiny_dir, tmp_path, 2)
     assert result.exit_code == 0
     assert "training" in result.stderr and "epoch 2/2" in result.stderr
     assert "2/2" in result.stderr  # the bar's position
