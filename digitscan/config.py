@@ -121,6 +121,15 @@ class ScanConfig:
     lone_digit_max_frac: float = 1.25
     """A string of one digit taller than this many times the main string is an edge or a
     ruling fragment."""
+    lone_digit_min_frac: float = 0.7
+    """A string of one digit smaller than this fraction of the main string is a printed sign or
+    label beside it (a cheque's "$", a box number), not a number of its own."""
+    sign_max_frac: float = 0.7
+    """A string's first character read as 5 or 8 and shorter than this fraction of the rest's
+    median height is a printed "$" (not separated from the amount by a faint box border)."""
+    fragment_max_frac: float = 0.6
+    """A string's first or last character read as 1 and shorter than this fraction of the
+    rest's median height is a piece of a box's side."""
     digit_max_aspect: float = 2.0
     """A final digit (after splitting) wider than this many times its height is a leftover
     line or a scribble, not a digit."""

@@ -10,6 +10,7 @@ batch) -> non-digits and stray strings rejected.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -221,9 +222,34 @@ def _classify_lines(
         if digits and config.reject_currency_signs and looks_like_dollar(digits[0][0]):
             digit, piece = digits.pop(0)
             rejected.append(replace(piece, rejected=f"a currency sign, read as {digit.label}"))
+        digits, marks = _trim_short_ends(digits, config)
+        rejected += marks
         if digits:
             chosen.append(digits)
     return _drop_small_lines(chosen, config, rejected)
+
+
+def _trim_short_ends(
+    digits: list[tuple[Digit, Candidate]], config: ScanConfig
+) -> tuple[list[tuple[Digit, Candidate]], list[Candidate]]:
+    """Drop a string's end characters that are far shorter than the rest and look like marks.
+
+    A printed "$" before an amount box whose border is too faint to separate it is first and
+    reads as 5 or 8; a piece of a box's side is at either end and reads as 1.
+    """
+    rejected: list[Candidate] = []
+    for end in (0, -1):
+        if len(digits) < 3:
+            break
+        digit, piece = digits[end]
+        rest = digits[1:] if end == 0 else digits[:-1]
+        ratio = piece.bbox.h / float(np.median([p.bbox.h for _, p in rest]))
+        sign = end == 0 and digit.label in _DOLLAR_LOOKALIKES and ratio < config.sign_max_frac
+        if sign or (digit.label == 1 and ratio < config.fragment_max_frac):
+            digits = rest
+            what = "a printed sign" if sign else "a piece of a frame"
+            rejected.append(replace(piece, rejected=f"{what}, read as {digit.label}"))
+    return digits, rejected
 
 
 #: A "$" (read as a 5 or an 8) is narrow at both ends, where its bar sticks out of the S:
@@ -329,15 +355,32 @@ def _drop_small_lines(
     largest = config.large_line_factor if sure else float("inf")
     out = []
     lone_largest = config.lone_digit_max_frac if sure else float("inf")
-    for height, line in zip(heights, lines, strict=True):
+    boxes = [_line_box(line) for line in lines]
+    for height, line, box in zip(heights, lines, boxes, strict=True):
         ratio = height / reference
         too_large = ratio > (lone_largest if len(line) == 1 else largest)
-        if ratio < config.small_line_frac or too_large:
+        smallest = config.small_line_frac
+        if len(line) == 1 and any(
+            _beside(box, other) for other, o in zip(boxes, lines, strict=True) if len(o) > 1
+        ):
+            smallest = config.lone_digit_min_frac
+        if ratio < smallest or too_large:
             reason = f"in a string {ratio:.0%} the height of the page's main one"
             rejected += [replace(piece, rejected=reason) for _, piece in line]
         else:
             out.append(Line(tuple(d for d, _ in line)))
     return out, rejected
+
+
+def _line_box(line: list[tuple[Digit, Candidate]]) -> BBox:
+    return functools.reduce(BBox.union, (piece.bbox for _, piece in line))
+
+
+def _beside(box: BBox, line: BBox) -> bool:
+    """Whether ``box`` sits level with ``line`` and close to one of its ends."""
+    level = line.y <= box.y + box.h / 2 <= line.y2
+    gap = max(line.x - box.x2, box.x - line.x2)
+    return level and gap <= 1.5 * line.h
 
 
 def _box_mapper(page: Page, skew_deg: float) -> Callable[[BBox], BBox]:

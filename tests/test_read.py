@@ -117,6 +117,23 @@ def test_a_written_dollar_sign_is_not_a_digit(render_page) -> None:
     assert any("currency sign" in (c.rejected or "") for c in reading.rejected)
 
 
+@pytest.mark.parametrize("gap_frac", [0.4, 1.2])
+def test_printed_marks_beside_an_amount_are_not_digits(render_page, gap_frac) -> None:
+    # A printed "S" (a "$" whose bar is lost in the photo) 60% of the digits' height before
+    # the amount, and a short piece of a box's side after it: near enough to join the
+    # string (0.4) or far enough to stand alone (1.2). Neither is a number.
+    image, boxes = render_page(["4096"], gap=0.5)
+    x, y, w, h = boxes[0]
+    sx = x - round(gap_frac * h) - 25
+    cv2.putText(image, "S", (sx, y + h - 10), cv2.FONT_HERSHEY_SIMPLEX, 1.3, (40, 40, 40), 3)
+    right = boxes[-1][0] + boxes[-1][2] + round(gap_frac * h)
+    cv2.line(image, (right, y + h // 3), (right, y + h - 8), (40, 40, 40), 3)
+    reading = digitscan.read(image)
+    assert reading.text == "4096"
+    reasons = " ".join(c.rejected or "" for c in reading.rejected)
+    assert ("printed sign" in reasons and "frame" in reasons) or "height of" in reasons
+
+
 def test_real_fives_and_eights_are_not_dollar_signs(tiny_test) -> None:
     from digitscan.pipeline import looks_like_dollar
     from digitscan.types import BBox, Digit
