@@ -35,15 +35,19 @@ def main() -> None:
     rng = np.random.default_rng(EVAL_SEED)
     flagged, crossed = augment.add_flags(Xt[yt == 1], rng), augment.add_bars(Xt[yt == 7], rng)
     default = augment.AugmentConfig
-    for name, changes in (("with flags and bars", {}),
-                          ("without", {"p_flag_one": 0.0, "p_bar_seven": 0.0})):
+    for name, changes in (
+        ("with flags and bars", {}),
+        ("without", {"p_flag_one": 0.0, "p_bar_seven": 0.0}),
+    ):
         # TrainingData.for_epoch builds AugmentConfig() when it runs: swap in the variant.
         augment.AugmentConfig = lambda changes=changes: dataclasses.replace(default(), **changes)
         model = MLPDigitClassifier(epochs=args.epochs).fit(X, y)
         augment.AugmentConfig = default
-        print(f"{name:>20}: MNIST test {model.score(Xt, yt):.4f}, flagged 1 read as 1 "
-              f"{np.mean(model.predict(flagged) == 1):.4f}, crossed 7 read as 7 "
-              f"{np.mean(model.predict(crossed) == 7):.4f}")
+        print(
+            f"{name:>20}: MNIST test {model.score(Xt, yt):.4f}, flagged 1 read as 1 "
+            f"{np.mean(model.predict(flagged) == 1):.4f}, crossed 7 read as 7 "
+            f"{np.mean(model.predict(crossed) == 7):.4f}"
+        )
 
 
 if __name__ == "__main__":

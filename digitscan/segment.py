@@ -339,6 +339,11 @@ def split_at_borders(
     gaps = [_border_between(a.bbox, b.bbox, borders) for a, b in zip(line, line[1:], strict=False)]
     if not any(gaps) or sum(gaps) >= _COMB_GAP_FRAC * len(gaps):
         return [line], []  # no border, or a comb (a border missed here and there)
+    if gaps[-1] and len(line) > 2 and not gaps[-2]:
+        # One digit just past the last border: the amount ran over its box's side.
+        gaps[-1] = _border_clearance(line[-2].bbox, line[-1].bbox, borders) > (
+            config.overrun_max_frac * line[-1].bbox.h
+        )
     segments: list[list[Candidate]] = [[line[0]]]
     for cand, border in zip(line[1:], gaps, strict=True):
         if border:
@@ -363,13 +368,23 @@ _COMB_GAP_FRAC = 0.6
 
 
 def _border_between(a: BBox, b: BBox, borders: NDArray[np.uint8]) -> bool:
-    """Is there a vertical line, at least half their common height, between two boxes?"""
+    """Is there a vertical line, at least half their common height, clear between two boxes?
+
+    A line that touches either box (a digit written over a box's side) does not count.
+    """
     left, right = min(a.x2, b.x), max(a.x2, b.x)
     top, bottom = min(a.y, b.y), max(a.y2, b.y2)
-    if right <= left or bottom <= top:
+    if right - left < 3 or bottom <= top:
         return False
-    region = borders[top:bottom, left:right]
+    region = borders[top:bottom, left + 1 : right - 1]
     return bool(region.size) and int((region > 0).sum(axis=0).max()) >= 0.5 * min(a.h, b.h)
+
+
+def _border_clearance(a: BBox, b: BBox, borders: NDArray[np.uint8]) -> int:
+    """Pixels between the longest vertical line in the gap from ``a`` to ``b`` and ``b``."""
+    top, bottom = min(a.y, b.y), max(a.y2, b.y2)
+    counts = (borders[top:bottom, a.x2 : b.x] > 0).sum(axis=0)
+    return int(counts.size - 1 - counts.argmax()) if counts.size else 0
 
 
 def drop_punctuation(

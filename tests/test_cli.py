@@ -276,6 +276,7 @@ NOT_EXPOSED = {
         "digit_max_aspect",
         "min_stroke_frac",
         "reject_currency_signs",
+        "overrun_max_frac",
         "border_sign_frac",
         "stroke_width_frac",
         "stroke_variants",
