@@ -4,6 +4,9 @@ The public API:
 
 - :func:`read` reads the handwritten digit strings in a photo or scan (a path or an array)
   and returns a :class:`~digitscan.types.Reading` (``.text``, ``.lines``).
+- :func:`read_many` reads many files in parallel (local processes or a Dask cluster) and
+  yields a :class:`~digitscan.types.FileResult` per file as each finishes; :func:`run_batch`
+  does what ``digitscan batch`` does: a folder into a resumable CSV/JSONL results table.
 - :func:`load_model` returns a fitted classifier (``"convnet"``, ``"mlp"`` or a path) with
   scikit-learn's ``predict``/``predict_proba``/``classes_``.
 - :func:`load_mnist` reads MNIST-format IDX files from a folder.
@@ -24,6 +27,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from digitscan.api import read
+from digitscan.batch import read_many, run_batch
 from digitscan.classifiers.store import load_model
 from digitscan.config import ScanConfig
 from digitscan.errors import (
@@ -36,7 +40,7 @@ from digitscan.errors import (
     NotFittedError,
 )
 from digitscan.mnist import load_mnist
-from digitscan.types import BBox, Digit, Line, Reading
+from digitscan.types import BBox, Digit, FileResult, Line, Reading
 
 try:
     __version__ = version("digitscan")
@@ -46,6 +50,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 __all__ = [
     "BBox",
     "Digit",
+    "FileResult",
     "Line",
     "Reading",
     "ScanConfig",
@@ -60,4 +65,6 @@ __all__ = [
     "load_mnist",
     "load_model",
     "read",
+    "read_many",
+    "run_batch",
 ]

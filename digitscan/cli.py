@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,31 +39,49 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
     configure_cli_logging(-1 if quiet else verbose)
 
 
+def scan_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that set how an image is read, shared by ``read`` and ``batch``."""
+    options = [
+        click.option("--model", "model_name", default="convnet", help=MODEL_HELP),
+        click.option(
+            "--min-confidence",
+            type=click.FloatRange(0, 1),
+            default=0.0,
+            help="Leave out digits the classifier is less sure of.",
+        ),
+        click.option(
+            "--max-side",
+            type=click.IntRange(min=200),
+            default=1600,
+            help="Working resolution: longest side in pixels (boxes stay in original pixels).",
+        ),
+        click.option(
+            "--keep-lines",
+            is_flag=True,
+            help="Do not remove ruled lines, grids and boxes before finding digits.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _scan_config(min_confidence: float, max_side: int, keep_lines: bool) -> Any:
+    from digitscan.config import ScanConfig
+
+    return ScanConfig(
+        min_confidence=min_confidence, max_side_px=max_side, remove_lines=not keep_lines
+    )
+
+
 @cli.command()
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--model", "model_name", default="convnet", help=MODEL_HELP)
+@scan_options
 @click.option(
     "--json",
     "as_json",
     is_flag=True,
     help="One JSON object per image per line (strings, boxes, confidences).",
-)
-@click.option(
-    "--min-confidence",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    help="Leave out digits the classifier is less sure of.",
-)
-@click.option(
-    "--max-side",
-    type=click.IntRange(min=200),
-    default=1600,
-    help="Working resolution: longest side in pixels (boxes stay in original pixels).",
-)
-@click.option(
-    "--keep-lines",
-    is_flag=True,
-    help="Do not remove ruled lines, grids and boxes before finding digits.",
 )
 @click.option(
     "--debug-dir",
@@ -72,19 +92,16 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
 def read(
     images: tuple[Path, ...],
     model_name: str,
-    as_json: bool,
     min_confidence: float,
     max_side: int,
     keep_lines: bool,
+    as_json: bool,
     debug_dir: Path | None,
 ) -> None:
     """Read the handwritten digit strings in IMAGES, one string per line, top to bottom."""
     from digitscan import api
-    from digitscan.config import ScanConfig
 
-    config = ScanConfig(
-        min_confidence=min_confidence, max_side_px=max_side, remove_lines=not keep_lines
-    )
+    config = _scan_config(min_confidence, max_side, keep_lines)
     model = api.get_model(model_name)  # a model error stops everything, before any image
     failures: list[DigitscanError] = []
     for path in images:
@@ -109,6 +126,88 @@ def read(
     if failures:
         code = failures[0].exit_code if len(images) == 1 else ExitCode.some_inputs_failed
         raise SystemExit(int(code))
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The results table: .csv or .jsonl (one row per image, written as each finishes).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl"]),
+    default=None,
+    help="Table format [default: from the --output suffix].",
+)
+@click.option("-r", "--recursive", is_flag=True, help="Also read the images in sub-folders.")
+@click.option(
+    "--glob",
+    "pattern",
+    default=None,
+    help="Only files matching this pattern (e.g. '*.png', '2024-*/*.jpg') "
+    "[default: any image suffix].",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: one per core].",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the table: skip files already in it (same size, mtime and settings).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing table.")
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="tcp://HOST:8786",
+    help="Run on a Dask cluster (pip install 'digitscan[cluster]'); workers need the same paths.",
+)
+@scan_options
+def batch(
+    folder: Path,
+    output: Path,
+    fmt: str | None,
+    recursive: bool,
+    pattern: str | None,
+    jobs: int | None,
+    resume: bool,
+    overwrite: bool,
+    scheduler: str | None,
+    model_name: str,
+    min_confidence: float,
+    max_side: int,
+    keep_lines: bool,
+) -> None:
+    """Read every image in FOLDER into one results table; resumable, in parallel."""
+    from digitscan.batch import run_batch
+
+    with _FileProgress() as progress:
+        summary = run_batch(
+            folder,
+            output,
+            fmt=fmt,
+            recursive=recursive,
+            pattern=pattern,
+            resume=resume,
+            overwrite=overwrite,
+            jobs=jobs,
+            config=_scan_config(min_confidence, max_side, keep_lines),
+            model=model_name,
+            scheduler=scheduler,
+            on_start=progress.start,
+            on_result=progress.update,
+        )
+    click.echo(f"digitscan: {output}: {summary}", err=True)
+    raise SystemExit(int(summary.exit_code))
 
 
 @cli.command()
@@ -283,6 +382,37 @@ class _EpochProgress:
             self.bar.update(1)
         else:
             logging.getLogger("digitscan.cli").info("%s (%.0f s)", text, report.seconds)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+class _FileProgress:
+    """Files done, rate and ETA on an interactive stderr; nothing otherwise."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.begun = 0.0
+        self.done = 0
+
+    def __enter__(self) -> _FileProgress:
+        return self
+
+    def start(self, total: int) -> None:
+        if sys.stderr.isatty() and total:
+            self.begun = time.perf_counter()
+            self.bar = click.progressbar(
+                length=total, label="reading", file=sys.stderr, show_eta=True, show_pos=True
+            )
+            self.bar.__enter__()
+
+    def update(self, result: Any) -> None:
+        if self.bar is not None:
+            self.done += 1
+            rate = self.done / max(time.perf_counter() - self.begun, 1e-9)
+            self.bar.label = f"reading ({rate:.1f} files/s)"
+            self.bar.update(1)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:

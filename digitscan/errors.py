@@ -41,6 +41,14 @@ class DigitscanError(Exception):
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path is not None else self.message
 
+    def __reduce__(self) -> tuple:
+        # Batch workers send errors back to the parent process: keep the path across pickling.
+        return (_rebuild, (type(self), self.message, self.path))
+
+
+def _rebuild(cls: type[DigitscanError], message: str, path: Path | None) -> DigitscanError:
+    return cls(message, path=path)
+
 
 class InputError(DigitscanError):
     """An input image is missing, unreadable or not an image."""

@@ -20,7 +20,7 @@ from digitscan.errors import ConfigError, InputError, read_bytes
 
 log = logging.getLogger(__name__)
 
-#: The file suffixes ``iter_images`` and ``batch`` look for.
+#: The file suffixes ``digitscan batch`` looks for (:func:`digitscan.batch.list_images`).
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"})
 #: Refuse to decode images larger than this many pixels (a 20,000 x 20,000 PNG is 1.2 GB).
 MAX_PIXELS = 120_000_000
@@ -126,13 +126,6 @@ def check_image_array(image: NDArray, name: str = "image") -> NDArray[np.uint8]:
         raise ConfigError(f"`{name}`: {exc.message}") from None
 
 
-def iter_images(folder: Path | str, *, recursive: bool = False) -> list[Path]:
-    """Image files in a folder (by suffix), sorted, optionally recursive."""
-    folder = Path(folder)
-    pattern = "**/*" if recursive else "*"
-    return sorted(p for p in folder.glob(pattern) if p.suffix.lower() in IMAGE_SUFFIXES)
-
-
 def apply_orientation(image: NDArray[np.uint8], orientation: int) -> NDArray[np.uint8]:
     """Turn an image stored with EXIF orientation 1-8 upright."""
     ops = {
@@ -188,7 +181,41 @@ def _tiff_orientation(tiff: bytes) -> int | None:
 
 
 def _header_size(data: bytes) -> tuple[int, int] | None:
-    """Width and height from a PNG header, without decoding (to refuse huge images early)."""
+    """Width and height from a PNG, JPEG or BMP header, without decoding.
+
+    Refusing huge images before decoding keeps memory bounded (a 20,000 x 20,000 PNG would
+    take 1.2 GB). Other formats are left to OpenCV's own limit.
+    """
     if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
         return struct.unpack(">II", data[16:24])
+    if data[:2] == b"BM" and len(data) >= 26:
+        width, height = struct.unpack("<ii", data[18:26])
+        return abs(width), abs(height)
+    if data[:2] == b"\xff\xd8":
+        return _jpeg_size(data)
+    return None
+
+
+#: JPEG start-of-frame markers (baseline, progressive, lossless...), which carry the size.
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from a JPEG's start-of-frame segment (None if there is none)."""
+    pos = 2
+    while pos + 9 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in _JPEG_SOF:
+            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
+            return width, height
+        if marker == 0xD9 or 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            pos += 2
+            continue
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        pos += 2 + length
     return None

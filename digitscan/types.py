@@ -202,5 +202,32 @@ class Reading:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """The outcome of reading one file in a batch: a reading or the reason there is none.
+
+    Attributes:
+        path: The file.
+        reading: What was read, or None if the file could not be read.
+        error: Why not (a :class:`~digitscan.errors.DigitscanError` naming the file), or None.
+        seconds: Wall time spent on the file, loading included.
+        size: The file's size in bytes when it was read (-1 if it could not be examined).
+        mtime_ns: Its modification time in nanoseconds (-1 likewise); with ``size``, how a
+            resumed batch tells an unchanged file from a changed one.
+    """
+
+    path: Path
+    reading: Reading | None
+    error: Exception | None
+    seconds: float
+    size: int = -1
+    mtime_ns: int = -1
+
+    @property
+    def ok(self) -> bool:
+        """Whether the file was read (a page with no digits is read, with an empty text)."""
+        return self.error is None
+
+
 #: Digits below this confidence are flagged ``low_confidence`` in the JSON output.
 LOW_CONFIDENCE = 0.6

@@ -8,8 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
+from digitscan.batch import list_images
 from digitscan.errors import ConfigError, InputError
-from digitscan.io import check_image_array, exif_orientation, iter_images, load_image
+from digitscan.io import check_image_array, exif_orientation, load_image
 
 RESOURCES = Path(__file__).parent / "resources"
 QUADRANTS = {(2, 3): (0, 0, 255), (2, 12): (0, 255, 0), (9, 3): (255, 0, 0), (9, 12): (255,) * 3}
@@ -96,6 +97,21 @@ def test_huge_png_refused_before_decoding(tmp_path: Path) -> None:
         load_image(tmp_path / "huge.png")
 
 
+@pytest.mark.parametrize("suffix", [".jpg", ".bmp"])
+def test_huge_jpeg_and_bmp_refused_before_decoding(tmp_path: Path, suffix: str) -> None:
+    # A real small image whose header is patched to claim 20,000 x 20,000 pixels.
+    ok, buffer = cv2.imencode(suffix, np.full((8, 8, 3), 200, np.uint8))
+    data = bytearray(buffer.tobytes())
+    if suffix == ".bmp":
+        data[18:26] = struct.pack("<ii", 20_000, 20_000)
+    else:
+        sof = data.index(b"\xff\xc0")
+        data[sof + 5 : sof + 9] = struct.pack(">HH", 20_000, 20_000)
+    (tmp_path / f"huge{suffix}").write_bytes(bytes(data))
+    with pytest.raises(InputError, match="too large"):
+        load_image(tmp_path / f"huge{suffix}")
+
+
 def test_check_image_array() -> None:
     assert check_image_array(np.zeros((4, 5), np.uint8)).shape == (4, 5, 3)
     assert check_image_array(np.ones((4, 5, 3), np.float32)).max() == 255
@@ -109,9 +125,15 @@ def test_check_image_array() -> None:
         check_image_array(np.zeros((4, 5, 5), np.uint8))
 
 
-def test_iter_images(tmp_path: Path) -> None:
+def test_list_images(tmp_path: Path) -> None:
     for name in ("b.JPG", "a.png", "notes.txt", "sub/c.jpg"):
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_bytes(b"")
-    assert [p.name for p in iter_images(tmp_path)] == ["a.png", "b.JPG"]
-    assert [p.name for p in iter_images(tmp_path, recursive=True)] == ["a.png", "b.JPG", "c.jpg"]
+
+    def names(**kwargs) -> list[str]:
+        return [p.name for p in list_images(tmp_path, **kwargs)[0]]
+
+    assert names() == ["a.png", "b.JPG"]
+    assert names(recursive=True) == ["a.png", "b.JPG", "c.jpg"]
+    assert names(recursive=True, pattern="sub/*") == ["c.jpg"]
+    assert names(pattern="*.txt") == ["notes.txt"]
