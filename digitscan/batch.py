@@ -150,8 +150,14 @@ def read_file(path: Path, config: ScanConfig, model: str) -> FileResult:
 _worker_ready = False
 
 
-def _read_in_worker(path: Path, config: ScanConfig, model: str) -> FileResult:
-    """:func:`read_file` in a worker process, its threads capped at one (once per process)."""
+def _read_in_worker(
+    path: Path, config: ScanConfig, model: str, *, local: bool = True
+) -> FileResult:
+    """:func:`read_file` in a worker process, its threads capped at one (once per process).
+
+    A local (loky) worker also ends itself when the batch process dies; Dask workers belong
+    to their cluster and are left alone.
+    """
     global _worker_ready
     if not _worker_ready:
         import cv2
@@ -159,7 +165,8 @@ def _read_in_worker(path: Path, config: ScanConfig, model: str) -> FileResult:
 
         cv2.setNumThreads(1)
         threadpool_limits(1)
-        threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+        if local:
+            threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
         _worker_ready = True
     return read_file(path, config, model)
 
@@ -235,7 +242,8 @@ def _results(
             for path in paths:
                 yield read_file(path, config, model)
         return
-    tasks = (delayed(_read_in_worker)(path, config, model) for path in paths)
+    local = client is None
+    tasks = (delayed(_read_in_worker)(path, config, model, local=local) for path in paths)
     backend = (
         {"backend": "loky", "inner_max_num_threads": 1} if client is None else {"backend": "dask"}
     )

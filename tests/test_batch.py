@@ -276,3 +276,40 @@ def test_unreachable_scheduler_is_one_line(run_cli, folder: Path, tmp_path: Path
     result = run_cli("batch", folder, "-o", table, "--scheduler", "tcp://127.0.0.1:9")
     assert result.exit_code == 3 and "cannot reach the Dask scheduler" in result.stderr
     assert not table.exists()  # nothing written before the work could start
+
+
+def test_progress_only_on_a_terminal(folder: Path, tmp_path: Path, run_cli) -> None:
+    import pty
+
+    quiet = run_cli("batch", folder, "-o", tmp_path / "quiet.csv", "-j", "1")
+    assert "files/s)" in quiet.stderr and "reading (" not in quiet.stderr  # summary, no bar
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "digitscan", "batch", str(folder), "-o", str(tmp_path / "t.csv")],
+        stdout=subprocess.DEVNULL,
+        stderr=secondary,
+    )
+    os.close(secondary)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(primary)
+    assert proc.wait(timeout=60) == 1
+    assert b"reading (" in shown and b"files/s" in shown
+
+
+def test_batch_has_the_read_options(run_cli, tmp_path: Path) -> None:
+    from test_cli import EXPOSED
+
+    help_text = run_cli("batch", "--help").stdout
+    for option in [*EXPOSED.values(), "--model"]:
+        assert option in help_text
+    missing = run_cli("batch", tmp_path / "nowhere", "-o", tmp_path / "r.csv")
+    assert missing.exit_code == 3 and "nowhere: no such folder" in missing.stderr
+    assert "Traceback" not in missing.stderr
