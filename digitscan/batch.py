@@ -328,6 +328,7 @@ def run_batch(
     pattern: str | None = None,
     resume: bool = False,
     overwrite: bool = False,
+    retry_failed: bool = False,
     jobs: int | None = None,
     config: ScanConfig | None = None,
     model: str | Path = "convnet",
@@ -350,6 +351,7 @@ def run_batch(
         resume: Keep the table's rows and skip their files if unchanged (same size, mtime
             and settings); changed files are read again and their old rows replaced.
         overwrite: Replace an existing table.
+        retry_failed: With ``resume``, also read again the files whose rows are errors.
         jobs: Worker processes (default: one per core).
         config: Pipeline settings.
         model: Model name or path.
@@ -376,6 +378,7 @@ def run_batch(
         settings_key(config, model),
         resume=resume,
         overwrite=overwrite,
+        retry_failed=retry_failed,
     )
     files, unlistable = list_images(folder, recursive=recursive, pattern=pattern)
     files = [f for f in files if file_key(f) != file_key(output)]

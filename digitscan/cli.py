@@ -164,6 +164,11 @@ def read(
     is_flag=True,
     help="Continue the table: skip files already in it (same size, mtime and settings).",
 )
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="With --resume, also read again the files whose rows are errors.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing table.")
 @click.option(
     "--scheduler",
@@ -180,6 +185,7 @@ def batch(
     pattern: str | None,
     jobs: int | None,
     resume: bool,
+    retry_failed: bool,
     overwrite: bool,
     scheduler: str | None,
     model_name: str,
@@ -199,6 +205,7 @@ def batch(
             pattern=pattern,
             resume=resume,
             overwrite=overwrite,
+            retry_failed=retry_failed,
             jobs=jobs,
             config=_scan_config(min_confidence, max_side, keep_lines),
             model=model_name,

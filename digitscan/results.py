@@ -124,6 +124,7 @@ class PreviousRow:
     size: int
     mtime_ns: int
     settings: str
+    failed: bool
     raw: bytes
 
 
@@ -158,7 +159,11 @@ def read_table(path: Path, fmt: str) -> tuple[dict[str, PreviousRow], bool]:
             row = _parse(raw, fmt)
             key = file_key(row["path"])
             rows[key] = PreviousRow(
-                int(row["size"]), int(row["mtime_ns"]), str(row["settings"]), raw
+                int(row["size"]),
+                int(row["mtime_ns"]),
+                str(row["settings"]),
+                bool(row["error"]),
+                raw,
             )
         except (ValueError, KeyError, TypeError, csv.Error):
             log.warning("%s: dropping a row that does not parse: %.60r", path, raw)
@@ -199,6 +204,8 @@ class ResultTable:
         fmt: ``"csv"`` or ``"jsonl"``.
         settings: The settings key of this run (model and pipeline settings).
         resume: Keep the rows already there and skip their files when unchanged.
+        retry_failed: With ``resume``, read files whose row is an error again even if they
+            have not changed (a permission since fixed, a file that was still being copied).
         overwrite: Replace an existing table. Without ``resume`` or ``overwrite`` an existing,
             non-empty table is an error: a batch never destroys earlier results by accident.
 
@@ -208,9 +215,17 @@ class ResultTable:
     """
 
     def __init__(
-        self, path: Path, fmt: str, settings: str, *, resume: bool = False, overwrite: bool = False
+        self,
+        path: Path,
+        fmt: str,
+        settings: str,
+        *,
+        resume: bool = False,
+        overwrite: bool = False,
+        retry_failed: bool = False,
     ) -> None:
         self.path, self.fmt, self.settings = path, fmt, settings
+        self.retry_failed = retry_failed
         self.previous: dict[str, PreviousRow] = {}
         self._fd: int | None = None
         self._last_sync = time.monotonic()
@@ -226,13 +241,11 @@ class ResultTable:
         self._damaged = damaged or (exists and overwrite and not resume)
 
     def is_done(self, file: Path, size: int, mtime_ns: int) -> bool:
-        """Whether ``file`` already has a row read with these settings from the same file."""
+        """Whether ``file`` already has a row made with these settings from the same file."""
         row = self.previous.get(file_key(file))
-        return row is not None and (row.size, row.mtime_ns, row.settings) == (
-            size,
-            mtime_ns,
-            self.settings,
-        )
+        if row is None or (row.failed and self.retry_failed):
+            return False
+        return (row.size, row.mtime_ns, row.settings) == (size, mtime_ns, self.settings)
 
     def open(self, redo: list[Path]) -> None:
         """Start appending; first drop the rows of ``redo`` (files to read again) if any.

@@ -196,6 +196,24 @@ def test_resume_skips_done_files_and_rereads_changed_ones(run_cli, folder, tmp_p
     assert set(by_name(rows_of(table))) == set(GOOD)
 
 
+def test_retry_failed_reads_failed_files_again(run_cli, tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    shutil.copy(SAMPLES / GOOD[0], photos / "a.jpg")
+    table = tmp_path / "r.jsonl"
+    (photos / "b.jpg").symlink_to(photos / "later.jpg")  # not there yet
+    assert run_cli("batch", photos, "-o", table, "-j", "1").exit_code == 1
+    shutil.copy(SAMPLES / GOOD[1], photos / "later.jpg")
+    assert run_cli("batch", photos, "-o", table, "--resume", "--glob", "[ab].jpg").exit_code == 0
+    assert by_name(rows_of(table))["b.jpg"]["error"] is None  # the link's size changed: redone
+    # An unchanged failed file is skipped on --resume, read again with --retry-failed.
+    (photos / "c.jpg").write_bytes(b"")
+    run_cli("batch", photos, "-o", table, "--resume", "-j", "1")
+    result = run_cli("batch", photos, "-o", table, "--resume", "--retry-failed", "-j", "1")
+    assert "0 read, 1 failed, 3 skipped" in result.stderr
+    assert set(by_name(rows_of(table))) == {"a.jpg", "b.jpg", "c.jpg", "later.jpg"}
+
+
 def _start(folder: Path, table: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "digitscan", "batch", str(folder), "-o", str(table), "-j", "2"],
