@@ -219,6 +219,95 @@ def batch(
 
 @cli.command()
 @click.option(
+    "--source",
+    default="0",
+    help="Camera index, video file, or stream URL (rtsp://, http://...).",
+)
+@click.option(
+    "--no-window",
+    is_flag=True,
+    help="No window: print a JSON line each time the stable reading changes.",
+)
+@click.option(
+    "--stable-frames",
+    type=click.IntRange(min=1),
+    default=3,
+    help="Show a reading once it has been the same in this many frames in a row.",
+)
+@click.option("--model", "model_name", default="convnet", help=MODEL_HELP)
+@click.option(
+    "--max-side",
+    type=click.IntRange(min=200),
+    default=640,
+    help="Working resolution of the frames (higher reads smaller digits, slower).",
+)
+@click.option(
+    "--save-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    help="Where the s key saves the frame (PNG) and its reading (JSON).",
+)
+def webcam(
+    source: str,
+    no_window: bool,
+    stable_frames: int,
+    model_name: str,
+    max_side: int,
+    save_dir: Path,
+) -> None:
+    """Read digits live from a camera, a video file or a stream."""
+    from dataclasses import replace
+
+    from digitscan import webcam as live
+
+    config = replace(live.LIVE_CONFIG, max_side_px=max_side, min_side_px=max_side)
+    opened = live.open_source(source)
+    try:
+        if no_window:
+
+            def on_frame(result: live.FrameResult) -> None:
+                if result.changed:
+                    record = {"frame": result.index, "time": round(result.time_s, 3)}
+                    click.echo(json.dumps({**record, "text": result.stable}))
+                    sys.stdout.flush()  # a program reading the pipe sees each change at once
+
+            live.watch(
+                opened, on_frame, config=config, model=model_name, stable_frames=stable_frames
+            )
+        else:
+            from digitscan.window import run_webcam
+
+            for path in run_webcam(
+                opened,
+                config=config,
+                model=model_name,
+                stable_frames=stable_frames,
+                save_dir=save_dir,
+            ):
+                click.echo(f"saved {path}", err=True)
+    finally:
+        opened.close()
+
+
+@cli.command()
+@click.option("--model", "model_name", default="convnet", help=MODEL_HELP)
+def draw(model_name: str) -> None:
+    """Draw digits with the mouse and see them read as you draw (c clears, q quits).
+
+    The last reading is printed when the window closes.
+    """
+    from digitscan import api
+    from digitscan.draw import DrawingPad
+    from digitscan.window import run_pad
+
+    api.get_model(model_name)  # a bad model fails before the window opens
+    reading = run_pad(DrawingPad(model=model_name))
+    for line in reading.lines:
+        click.echo(line.text)
+
+
+@cli.command()
+@click.option(
     "--model",
     "kind",
     type=click.Choice(["convnet", "mlp"]),

@@ -132,3 +132,40 @@ def render_page(tiny_test):
         return cv2.cvtColor(page_u8, cv2.COLOR_GRAY2BGR), boxes
 
     return render
+
+
+@pytest.fixture(scope="session")
+def xvfb_display():
+    """A virtual X display (Debian's Xvfb) for the window tests; its DISPLAY value."""
+    import os
+    import shutil
+
+    if not (shutil.which("Xvfb") and shutil.which("xdotool")):
+        pytest.skip("needs Xvfb and xdotool (apt-get install xvfb xdotool)")
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as f:
+        number = f.readline().strip()  # Xvfb writes its display number once it is ready
+    if not number:
+        proc.kill()
+        pytest.fail("Xvfb did not start")
+    yield f":{number}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def xdotool(display: str, *args: str) -> str:
+    """Run xdotool on ``display``; its output."""
+    import os
+
+    env = {**os.environ, "DISPLAY": display}
+    proc = subprocess.run(
+        ["xdotool", *args], capture_output=True, text=True, env=env, timeout=30, check=True
+    )
+    return proc.stdout
