@@ -169,3 +169,25 @@ def xdotool(display: str, *args: str) -> str:
         ["xdotool", *args], capture_output=True, text=True, env=env, timeout=30, check=True
     )
     return proc.stdout
+
+
+def run_in_window(display: str, args: list[str], title: str, act) -> CliResult:
+    """Run ``python -m digitscan ARGS`` on ``display``, call ``act(window_id)`` once its window
+    titled ``title`` is up, then wait for the command to end (killed if it does not)."""
+    import os
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "digitscan", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "DISPLAY": display},
+    )
+    try:
+        act(xdotool(display, "search", "--sync", "--name", title).split()[0])
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return CliResult(proc.returncode, out, err)

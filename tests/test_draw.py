@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 
 import cv2
 import numpy as np
 import pytest
-from conftest import xdotool
+from conftest import run_in_window, xdotool
 
 from digitscan.draw import PANEL_H, DrawingPad, top3
 
@@ -81,16 +78,7 @@ def test_ink_follows_the_pressed_mouse_only() -> None:
 
 
 def test_draw_window_under_xvfb(xvfb_display: str) -> None:
-    env = {**os.environ, "DISPLAY": xvfb_display}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "digitscan", "draw"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        window = xdotool(xvfb_display, "search", "--sync", "--name", "digitscan draw").split()[0]
+    def draw_a_one_and_quit(window: str) -> None:
         xdotool(xvfb_display, "mousemove", "--window", window, "120", "60", "mousedown", "1")
         for y in range(80, 320, 20):
             xdotool(xvfb_display, "mousemove", "--window", window, "118", str(y))
@@ -98,14 +86,11 @@ def test_draw_window_under_xvfb(xvfb_display: str) -> None:
         xdotool(xvfb_display, "mouseup", "1")
         time.sleep(0.5)
         xdotool(xvfb_display, "windowfocus", "--sync", window, "key", "q")
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 0, err
-    assert out.strip() == "1"
-    assert "Traceback" not in err
+
+    result = run_in_window(xvfb_display, ["draw"], "digitscan draw", draw_a_one_and_quit)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "1"
+    assert "Traceback" not in result.stderr
 
 
 def test_draw_without_a_display_is_one_line(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:

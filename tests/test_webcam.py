@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -13,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import xdotool
+from conftest import run_in_window, xdotool
 
 from digitscan.errors import InputError
 from digitscan.webcam import Frames, Source, Stabilizer, open_source
@@ -156,28 +153,18 @@ def test_webcam_window_under_xvfb(xvfb_display: str, tmp_path: Path) -> None:
     # 10 s of video at 10 fps: the window plays it at that pace; s saves, q quits.
     long_video = write_video(tmp_path / "long.avi", SCENES[:1], 100)
     saves = tmp_path / "saved"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "digitscan", "webcam", "--source", str(long_video)]
-        + ["--save-dir", str(saves)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "DISPLAY": xvfb_display},
-    )
-    try:
-        window = xdotool(xvfb_display, "search", "--sync", "--name", "digitscan webcam").split()[0]
+
+    def save_then_quit(window: str) -> None:
         time.sleep(1.0)  # past the first frames, so a stable reading is on screen
         xdotool(xvfb_display, "windowfocus", "--sync", window, "key", "s")
         time.sleep(0.5)
         xdotool(xvfb_display, "windowfocus", "--sync", window, "key", "q")
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 0, err
+
+    args = ["webcam", "--source", str(long_video), "--save-dir", str(saves)]
+    result = run_in_window(xvfb_display, args, "digitscan webcam", save_then_quit)
+    assert result.exit_code == 0, result.stderr
     (png,) = saves.glob("*.png")
     record = json.loads(png.with_suffix(".json").read_text())
     assert record["text"] == expected(SCENES[0]) and record["frame"] < 90  # q ended it early
     assert cv2.imread(str(png)).shape == (480, 640, 3)
-    assert "saved" in err and "Traceback" not in err
+    assert "saved" in result.stderr and "Traceback" not in result.stderr
