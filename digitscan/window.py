@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -103,6 +104,42 @@ def save_frame(result: FrameResult, folder: Path) -> Path:
     return stem.with_suffix(".png")
 
 
+class LiveView:
+    """What the webcam window shows and what its keys do (kept apart from the window to test).
+
+    Args:
+        save_dir: Where ``s`` saves the shown frame and its reading.
+    """
+
+    def __init__(self, save_dir: Path = Path()) -> None:
+        self.save_dir = save_dir
+        self.frozen: FrameResult | None = None
+        self.saved: list[Path] = []
+
+    def picture(self, result: FrameResult) -> NDArray[np.uint8]:
+        """The image to show: the frozen frame while frozen, else this one, with overlays."""
+        return draw_live(self.frozen or result, frozen=self.frozen is not None)
+
+    def key(self, key: int, result: FrameResult) -> bool:
+        """Act on a key (-1 or 255: none); False means quit.
+
+        q or Esc quits; space freezes the shown frame (and unfreezes); s saves the shown frame.
+
+        Raises:
+            InputError: The frame could not be saved.
+        """
+        if key in (KEY_QUIT, KEY_ESC):
+            return False
+        if key == KEY_FREEZE:
+            frozen = replace(result, frame=result.frame.copy())  # the reader reuses its buffer
+            self.frozen = None if self.frozen is not None else frozen
+        elif key == KEY_SAVE:
+            path = save_frame(self.frozen or result, self.save_dir)
+            self.saved.append(path)
+            log.info("saved %s", path)
+        return True
+
+
 def run_webcam(
     source: Source,
     *,
@@ -121,39 +158,26 @@ def run_webcam(
         InputError: A live source stopped sending frames; a frame could not be saved.
     """
     check_display()
-    saved: list[Path] = []
-    frozen: FrameResult | None = None
-    pace = 1 / source.fps if (not source.live and source.fps > 0) else 0.0
+    view = LiveView(save_dir)
+    interval = 1 / source.fps if (not source.live and source.fps > 0) else 0.0
+    due = time.perf_counter()
     cv2.namedWindow(title, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
 
     def on_frame(result: FrameResult) -> bool:
-        nonlocal frozen
-        shown_at = time.perf_counter()
-        cv2.imshow(title, draw_live(frozen or result, frozen=frozen is not None))
-        key = cv2.waitKey(max(1, int(1000 * (pace - (time.perf_counter() - shown_at))))) & 0xFF
-        if key in (KEY_QUIT, KEY_ESC) or cv2.getWindowProperty(title, cv2.WND_PROP_VISIBLE) < 1:
-            return False  # q, Esc, or the window's own close button
-        if key == KEY_FREEZE:
-            frozen = None if frozen is not None else _copy(result)
-        elif key == KEY_SAVE:
-            path = save_frame(frozen or result, save_dir)
-            saved.append(path)
-            log.info("saved %s", path)
-        return True
+        nonlocal due
+        cv2.imshow(title, view.picture(result))
+        due += interval  # a file plays at its own pace; a camera as fast as it comes
+        key = cv2.waitKey(max(1, round(1000 * (due - time.perf_counter()))))
+        if cv2.getWindowProperty(title, cv2.WND_PROP_VISIBLE) < 1:
+            return False  # closed with the window's own button
+        return view.key(key & 0xFF, result)
 
     try:
         watch(source, on_frame, config=config, model=model, stable_frames=stable_frames)
     finally:
         cv2.destroyWindow(title)
         cv2.waitKey(1)
-    return saved
-
-
-def _copy(result: FrameResult) -> FrameResult:
-    """A frame result that keeps its own copy of the frame (the reader reuses its buffer)."""
-    from dataclasses import replace
-
-    return replace(result, frame=result.frame.copy())
+    return view.saved
 
 
 def run_pad(pad: DrawingPad, *, title: str = "digitscan draw", every_s: float = 0.15) -> Reading:

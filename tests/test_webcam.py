@@ -168,3 +168,30 @@ def test_webcam_window_under_xvfb(xvfb_display: str, tmp_path: Path) -> None:
     assert record["text"] == expected(SCENES[0]) and record["frame"] < 90  # q ended it early
     assert cv2.imread(str(png)).shape == (480, 640, 3)
     assert "saved" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_window_keys_freeze_and_save(tmp_path: Path) -> None:
+    from digitscan.types import Reading
+    from digitscan.webcam import FrameResult
+    from digitscan.window import KEY_FREEZE, KEY_QUIT, KEY_SAVE, LiveView
+
+    def frame_result(index: int) -> FrameResult:
+        frame = np.full((480, 640, 3), index, np.uint8)
+        return FrameResult(index, index / 10, frame, Reading(None, ()), "42", False, 25.0)
+
+    view = LiveView(tmp_path)
+    first = frame_result(1)
+    assert view.key(255, first) and view.frozen is None
+    assert view.key(KEY_FREEZE, first) and view.frozen.index == 1
+    first.frame[:] = 99  # the reader reuses its buffer: the frozen frame must not change
+    later = frame_result(5)
+    shown = view.picture(later)
+    assert shown.shape == (480, 640, 3) and (shown[240, 320] == 1).all()  # the frozen frame
+    assert (view.picture(first) != shown).sum() == 0  # whatever comes in while frozen
+    assert view.key(KEY_SAVE, later)
+    (png,) = view.saved
+    assert json.loads(png.with_suffix(".json").read_text())["frame"] == 1
+    assert (cv2.imread(str(png)) == 1).all()
+    assert view.key(KEY_FREEZE, later) and view.frozen is None
+    assert view.key(KEY_SAVE, later) and len(view.saved) == 2
+    assert not view.key(KEY_QUIT, later)
