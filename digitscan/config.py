@@ -130,6 +130,9 @@ class ScanConfig:
     fragment_max_frac: float = 0.6
     """A string's first or last character read as 1 and shorter than this fraction of the
     rest's median height is a piece of a box's side."""
+    edge_one_margin_frac: float = 0.1
+    """A string that is a lone 1 within this fraction of the photo's shorter side from its
+    border is an edge (page, desk, fold, margin) when the photo has other strings."""
     digit_max_aspect: float = 2.0
     """A final digit (after splitting) wider than this many times its height is a leftover
     line or a scribble, not a digit."""

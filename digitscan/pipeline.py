@@ -69,7 +69,9 @@ def read_page(
         stages.update(gray=gray, **images)
     to_original = _box_mapper(page, skew)
     strings, rejected = find_strings(images, config)
-    lines, more_rejected = _classify_lines(strings, config, model, to_original)
+    lines, more_rejected = _classify_lines(
+        strings, config, model, to_original, images["ink"].shape[:2]
+    )
     rejected += more_rejected
     steps = (
         Step("load", {"scale": round(page.scale, 4), "original_size": list(page.original_size)}),
@@ -156,8 +158,12 @@ def _classify_lines(
     config: ScanConfig,
     model: Classifier,
     to_original: Callable[[BBox], BBox],
+    page_shape: tuple[int, int],
 ) -> tuple[list[Line], list[Candidate]]:
-    """Classify every candidate and every split hypothesis in one batch, then choose."""
+    """Classify every candidate and every split hypothesis in one batch, then choose.
+
+    ``page_shape`` is the working image's ``(height, width)``, the frame of the candidates.
+    """
     # Hypotheses: for each candidate, a list of (parts, [pieces]); parts=1 is the blob itself.
     hypotheses: list[list[list[list[Candidate]]]] = []
     batch: list[NDArray[np.uint8]] = []
@@ -226,7 +232,35 @@ def _classify_lines(
         rejected += marks
         if digits:
             chosen.append(digits)
+    chosen = _drop_edge_ones(chosen, page_shape, config, rejected)
     return _drop_small_lines(chosen, config, rejected)
+
+
+def _drop_edge_ones(
+    lines: list[list[tuple[Digit, Candidate]]],
+    page_shape: tuple[int, int],
+    config: ScanConfig,
+    rejected: list[Candidate],
+) -> list[list[tuple[Digit, Candidate]]]:
+    """Drop a string that is a lone 1 hugging the photo's border, when there are others.
+
+    What is left of a page's or a desk's edge, a fold or a notebook margin is read as a 1,
+    and it lies at the border of the photo; a number written on its own is rarely there.
+    """
+    if len(lines) < 2:
+        return lines
+    height, width = page_shape
+    margin = config.edge_one_margin_frac * min(height, width)
+    kept = []
+    for line in lines:
+        (digit, piece), *others = line
+        box = piece.bbox
+        near = min(box.x, box.y, width - box.x2, height - box.y2) < margin
+        if not others and digit.label == 1 and near:
+            rejected.append(replace(piece, rejected="a lone 1 at the photo's border (an edge)"))
+        else:
+            kept.append(line)
+    return kept
 
 
 def _trim_short_ends(

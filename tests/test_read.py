@@ -147,6 +147,16 @@ def test_a_digit_just_past_a_box_side_belongs_to_the_amount(
     assert digitscan.read(image).text == expected
 
 
+def test_a_lone_one_at_the_photo_border_is_an_edge(render_page) -> None:
+    # A written lone 1 inside the page is read; a stroke hugging the photo's border (what is
+    # left of a page or desk edge) is not, though it looks like a 1 too.
+    image, _ = render_page(["4096", "1"])
+    cv2.line(image, (30, 800), (28, 860), (40, 40, 40), 6)  # bottom-left, on a line of its own
+    reading = digitscan.read(image)
+    assert reading.text == "4096\n1"
+    assert any("border" in (c.rejected or "") for c in reading.rejected)
+
+
 def test_real_fives_and_eights_are_not_dollar_signs(tiny_test) -> None:
     from digitscan.pipeline import looks_like_dollar
     from digitscan.types import BBox, Digit
