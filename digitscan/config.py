@@ -130,6 +130,9 @@ class ScanConfig:
     fragment_max_frac: float = 0.6
     """A string's first or last character read as 1 and shorter than this fraction of the
     rest's median height is a piece of a box's side."""
+    edge_min_factor: float = 1.6
+    """... and one taller than this many times the rest's median height is a page's edge or a
+    fold joined to the string."""
     edge_one_margin_frac: float = 0.1
     """A string that is a lone 1 within this fraction of the photo's shorter side from its
     border is an edge (page, desk, fold, margin) when the photo has other strings."""

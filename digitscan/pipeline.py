@@ -228,7 +228,7 @@ def _classify_lines(
         if digits and config.reject_currency_signs and looks_like_dollar(digits[0][0]):
             digit, piece = digits.pop(0)
             rejected.append(replace(piece, rejected=f"a currency sign, read as {digit.label}"))
-        digits, marks = _trim_short_ends(digits, config)
+        digits, marks = _trim_end_marks(digits, config)
         rejected += marks
         if digits:
             chosen.append(digits)
@@ -263,13 +263,15 @@ def _drop_edge_ones(
     return kept
 
 
-def _trim_short_ends(
+def _trim_end_marks(
     digits: list[tuple[Digit, Candidate]], config: ScanConfig
 ) -> tuple[list[tuple[Digit, Candidate]], list[Candidate]]:
-    """Drop a string's end characters that are far shorter than the rest and look like marks.
+    """Drop a string's end characters whose size gives them away as marks, not digits.
 
-    A printed "$" before an amount box whose border is too faint to separate it is first and
-    reads as 5 or 8; a piece of a box's side is at either end and reads as 1.
+    A printed "$" before an amount box whose border is too faint to separate it is first,
+    reads as 5 or 8 and is far shorter than the digits; a piece of a box's side reads as 1 at
+    either end and is far shorter; a page edge or fold joined to a string reads as 1 and is
+    far taller.
     """
     rejected: list[Candidate] = []
     for end in (0, -1):
@@ -279,9 +281,12 @@ def _trim_short_ends(
         rest = digits[1:] if end == 0 else digits[:-1]
         ratio = piece.bbox.h / float(np.median([p.bbox.h for _, p in rest]))
         sign = end == 0 and digit.label in _DOLLAR_LOOKALIKES and ratio < config.sign_max_frac
-        if sign or (digit.label == 1 and ratio < config.fragment_max_frac):
+        stray = digit.label == 1 and not (
+            config.fragment_max_frac <= ratio <= config.edge_min_factor
+        )
+        if sign or stray:
             digits = rest
-            what = "a printed sign" if sign else "a piece of a frame"
+            what = "a printed sign" if sign else "a piece of a frame or an edge"
             rejected.append(replace(piece, rejected=f"{what}, read as {digit.label}"))
     return digits, rejected
 

@@ -273,6 +273,7 @@ NOT_EXPOSED = {
         "lone_digit_min_frac",
         "sign_max_frac",
         "fragment_max_frac",
+        "edge_min_factor",
         "edge_one_margin_frac",
         "digit_max_aspect",
         "min_stroke_frac",

@@ -147,6 +147,17 @@ def test_a_digit_just_past_a_box_side_belongs_to_the_amount(
     assert digitscan.read(image).text == expected
 
 
+def test_an_edge_joined_to_a_string_is_not_a_digit(render_page) -> None:
+    # A long straight stroke, 1.7 times the digits' height, just before a string (a fold, or
+    # a page's edge) reads as a 1; it is not part of the number.
+    image, boxes = render_page(["4096"], gap=0.5)
+    x, y, _, h = boxes[0]
+    cv2.line(image, (x - 45, y - h // 3), (x - 30, y + h + h // 3), (40, 40, 40), 9)
+    reading = digitscan.read(image)
+    assert reading.text == "4096"
+    assert any("edge" in (c.rejected or "") for c in reading.rejected)
+
+
 def test_a_lone_one_at_the_photo_border_is_an_edge(render_page) -> None:
     # A written lone 1 inside the page is read; a stroke hugging the photo's border (what is
     # left of a page or desk edge) is not, though it looks like a 1 too.
