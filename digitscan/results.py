@@ -255,6 +255,7 @@ class ResultTable:
         """
         stale = {file_key(p) for p in redo} & self.previous.keys()
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             if stale or self._damaged or not self.path.exists():
                 kept = [row.raw for key, row in self.previous.items() if key not in stale]
                 temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")

@@ -111,7 +111,7 @@ def test_every_file_gets_one_row(run_cli, folder: Path, tmp_path: Path, suffix: 
 
 
 def test_not_recursive_and_glob(run_cli, folder: Path, tmp_path: Path) -> None:
-    table = tmp_path / "r.jsonl"
+    table = tmp_path / "new" / "folder" / "r.jsonl"  # created as needed
     result = run_cli("batch", folder, "-o", table, "--glob", "*-0?.jpg", "-j", "1")
     assert result.exit_code == 0
     assert set(by_name(rows_of(table))) == {GOOD[0], GOOD[1]}
