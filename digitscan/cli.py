@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import click
 
@@ -210,7 +210,7 @@ def batch(
             config=_scan_config(min_confidence, max_side, keep_lines),
             model=model_name,
             scheduler=scheduler,
-            on_start=progress.start,
+            on_start=progress.begin,
             on_result=progress.update,
         )
     click.echo(f"digitscan: {output}: {summary}", err=True)
@@ -455,64 +455,64 @@ def _format_report(model_name: str, report: Any) -> str:
     return "\n".join(lines)
 
 
-class _EpochProgress:
-    """A progress bar over epochs on an interactive stderr; a log line per epoch otherwise."""
+class _TerminalBar:
+    """A click progress bar on stderr, shown only when stderr is a terminal."""
 
-    def __init__(self, epochs: int) -> None:
+    def __init__(self) -> None:
         self.bar: Any = None
-        self.epochs = epochs
 
-    def __enter__(self) -> _EpochProgress:
-        if sys.stderr.isatty():
+    def start(self, total: int, label: str) -> None:
+        if sys.stderr.isatty() and total:
             self.bar = click.progressbar(
-                length=self.epochs, label="training", file=sys.stderr, show_eta=True, show_pos=True
+                length=total, label=label, file=sys.stderr, show_eta=True, show_pos=True
             )
             self.bar.__enter__()
+
+    def advance(self, label: str) -> None:
+        if self.bar is not None:
+            self.bar.label = label
+            self.bar.update(1)
+
+    def __enter__(self) -> Self:
         return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+class _EpochProgress(_TerminalBar):
+    """Epochs on the terminal bar; a log line per epoch when there is no terminal."""
+
+    def __init__(self, epochs: int) -> None:
+        super().__init__()
+        self.start(epochs, "training")
 
     def update(self, report: Any) -> None:
         val = "-" if report.val_accuracy is None else f"{report.val_accuracy:.4f}"
         text = f"epoch {report.epoch}/{report.epochs} loss {report.loss:.4f} val {val}"
         if self.bar is not None:
-            self.bar.label = text
-            self.bar.update(1)
+            self.advance(text)
         else:
             logging.getLogger("digitscan.cli").info("%s (%.0f s)", text, report.seconds)
 
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
 
-
-class _FileProgress:
-    """Files done, rate and ETA on an interactive stderr; nothing otherwise."""
+class _FileProgress(_TerminalBar):
+    """Files done, rate and ETA on the terminal bar; nothing when there is no terminal."""
 
     def __init__(self) -> None:
-        self.bar: Any = None
+        super().__init__()
         self.begun = 0.0
         self.done = 0
 
-    def __enter__(self) -> _FileProgress:
-        return self
-
-    def start(self, total: int) -> None:
-        if sys.stderr.isatty() and total:
-            self.begun = time.perf_counter()
-            self.bar = click.progressbar(
-                length=total, label="reading", file=sys.stderr, show_eta=True, show_pos=True
-            )
-            self.bar.__enter__()
+    def begin(self, total: int) -> None:
+        self.begun = time.perf_counter()
+        self.start(total, "reading")
 
     def update(self, result: Any) -> None:
-        if self.bar is not None:
-            self.done += 1
-            rate = self.done / max(time.perf_counter() - self.begun, 1e-9)
-            self.bar.label = f"reading ({rate:.1f} files/s)"
-            self.bar.update(1)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
+        self.done += 1
+        rate = self.done / max(time.perf_counter() - self.begun, 1e-9)
+        self.advance(f"reading ({rate:.1f} files/s)")
 
 
 def _command_line() -> str:

@@ -10,7 +10,6 @@ batch) -> non-digits and stray strings rejected.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Callable
@@ -394,7 +393,7 @@ def _drop_small_lines(
     largest = config.large_line_factor if sure else float("inf")
     out = []
     lone_largest = config.lone_digit_max_frac if sure else float("inf")
-    boxes = [_line_box(line) for line in lines]
+    boxes = [BBox.around(piece.bbox for _, piece in line) for line in lines]
     for height, line, box in zip(heights, lines, boxes, strict=True):
         ratio = height / reference
         too_large = ratio > (lone_largest if len(line) == 1 else largest)
@@ -409,10 +408,6 @@ def _drop_small_lines(
         else:
             out.append(Line(tuple(d for d, _ in line)))
     return out, rejected
-
-
-def _line_box(line: list[tuple[Digit, Candidate]]) -> BBox:
-    return functools.reduce(BBox.union, (piece.bbox for _, piece in line))
 
 
 def _beside(box: BBox, line: BBox) -> bool:

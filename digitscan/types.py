@@ -14,6 +14,8 @@ into an array it was given.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -49,6 +51,11 @@ class BBox(NamedTuple):
         """The smallest box holding both."""
         x, y = min(self.x, other.x), min(self.y, other.y)
         return BBox(x, y, max(self.x2, other.x2) - x, max(self.y2, other.y2) - y)
+
+    @staticmethod
+    def around(boxes: Iterable[BBox]) -> BBox:
+        """The smallest box containing all of ``boxes`` (at least one)."""
+        return functools.reduce(BBox.union, boxes)
 
     def scaled(self, factor: float) -> BBox:
         """The box multiplied by ``factor`` (to map working pixels to original pixels)."""
@@ -134,10 +141,7 @@ class Line:
     @property
     def bbox(self) -> BBox:
         """The box around all its digits (original pixels)."""
-        box = self.digits[0].bbox
-        for digit in self.digits[1:]:
-            box = box.union(digit.bbox)
-        return box
+        return BBox.around(d.bbox for d in self.digits)
 
     @property
     def confidence(self) -> float:
