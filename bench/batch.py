@@ -129,11 +129,10 @@ def main() -> None:
         work = Path(tmp)
         folder = args.folder
         if folder is None:
-            sys.path.insert(0, str(ROOT / "tools"))
-            import make_samples
+            from digitscan import synth
 
             folder = work / "photos"
-            make_samples.generate(args.data, folder, args.seed, "test", args.count, 0)
+            synth.generate(args.data, folder, args.seed, "test", args.count, 0)
         n = len([p for p in folder.iterdir() if p.suffix.lower() in {".jpg", ".png"}])
         print(f"{n} photos in {folder}; {os.cpu_count()} cores")
         throughput(folder, work, n)

@@ -8,7 +8,7 @@ Figures:
 - exact: images whose whole reading (every string, in order) equals the expected one;
 - digit-level: 1 - (edit distance between reading and expected, newlines included) / digits;
 - seconds per image (median, by image size), one process, BLAS limited to one thread.
-``--fresh`` renders photos with tools/make_samples.py from the MNIST *test* split, so no
+``--fresh`` renders photos with ``digitscan.synth`` from the MNIST *test* split, so no
 classifier has seen their digits. ``--tesseract`` also runs Debian's tesseract-ocr (digits
 only, page segmentation 11 and 6, best of the two per image) on the same files.
 """
@@ -23,7 +23,6 @@ import argparse  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
-import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -98,11 +97,10 @@ def main() -> None:
 
     folder = args.samples
     if args.fresh:
-        sys.path.insert(0, str(ROOT / "tools"))
-        import make_samples
+        from digitscan import synth
 
         folder = Path(tempfile.mkdtemp(prefix="digitscan-bench-"))
-        make_samples.generate(args.data, folder, args.seed, "test", args.fresh, 0)
+        synth.generate(args.data, folder, args.seed, "test", args.fresh, 0)
     images = sorted(folder.glob("*.jpg"))
     model = digitscan.api.get_model(args.model)
     digitscan.read(images[0], model=model)  # warm-up: first call pays lazy imports

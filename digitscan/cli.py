@@ -343,6 +343,20 @@ def draw(model_name: str) -> None:
 )
 @click.option("--name", default=None, help="Model name [default: the --model kind].")
 @click.option(
+    "--photos",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Photos rendered from the training digits whose pipeline crops join the training "
+    "set [default: 4000 convnet, 0 mlp].",
+)
+@click.option(
+    "--test-photos",
+    type=click.IntRange(min=0),
+    default=500,
+    show_default=True,
+    help="Photos rendered from the test digits to measure the model on (0: none).",
+)
+@click.option(
     "--download",
     is_flag=True,
     help="First download MNIST into --data (needs internet; checksums verified).",
@@ -355,9 +369,11 @@ def train(
     seed: int,
     validation: int,
     name: str | None,
+    photos: int | None,
+    test_photos: int,
     download: bool,
 ) -> None:
-    """Train a classifier on MNIST and write it with its model card."""
+    """Train a classifier on MNIST and photo crops and write it with its model card."""
     from digitscan import training
     from digitscan.mnist import download_mnist
 
@@ -372,13 +388,21 @@ def train(
             seed=seed,
             validation=validation,
             name=name,
+            photos=photos,
+            test_photos=test_photos,
             command=_command_line(),
             on_epoch=progress.update,
+            on_stage=progress.stage,
         )
     click.echo(
         f"test accuracy {result.test.accuracy:.4f} on {result.test.n} digits "
         f"({result.seconds:.0f} s training)"
     )
+    if result.photo_test is not None:
+        click.echo(
+            f"photo-crop accuracy {result.photo_test['accuracy']:.4f} on "
+            f"{result.photo_test['n']} digits of {result.photo_test['photos']} test photos"
+        )
     click.echo(f"wrote {result.card_path} and {result.curve_path}")
 
 
@@ -398,6 +422,14 @@ def train(
     help="Which files of the folder to measure on.",
 )
 @click.option(
+    "--photos",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Measure on the pipeline's crops of this many photos rendered from the digits, "
+    "not on the digits themselves.",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the photos.")
+@click.option(
     "--errors",
     "errors_png",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -406,16 +438,26 @@ def train(
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 def evaluate(
-    model_name: str, data_dir: Path, split: str, errors_png: Path | None, as_json: bool
+    model_name: str,
+    data_dir: Path,
+    split: str,
+    photos: int,
+    seed: int,
+    errors_png: Path | None,
+    as_json: bool,
 ) -> None:
-    """Measure a classifier's accuracy on MNIST-format data."""
+    """Measure a classifier's accuracy on MNIST-format data or on photos of it."""
     import cv2
 
     from digitscan import load_model, training
     from digitscan.mnist import load_mnist
+    from digitscan.photocrops import photo_crops
 
     model = load_model(model_name)
     images, labels = load_mnist(data_dir, split)  # type: ignore[arg-type]
+    if photos:
+        crops = photo_crops(images, labels, photos, seed=seed, jobs=-1)
+        images, labels = crops.images, crops.labels
     report, predicted = training.evaluate(model, images, labels)
     if errors_png is not None and not cv2.imwrite(
         str(errors_png), training.error_mosaic(images, labels, predicted)
@@ -430,6 +472,7 @@ def evaluate(
                     "weights": card.get("weights"),
                     "data": str(data_dir),
                     "split": split,
+                    "photos": photos,
                     **report.to_dict(),
                 }
             )
@@ -487,6 +530,13 @@ class _EpochProgress(_TerminalBar):
     def __init__(self, epochs: int) -> None:
         super().__init__()
         self.start(epochs, "training")
+
+    def stage(self, text: str) -> None:
+        if self.bar is not None:
+            self.bar.label = text
+            self.bar.render_progress()
+        else:
+            logging.getLogger("digitscan.cli").info("%s", text)
 
     def update(self, report: Any) -> None:
         val = "-" if report.val_accuracy is None else f"{report.val_accuracy:.4f}"

@@ -117,8 +117,11 @@ def find_strings(
     for grouped in segment.group_lines(kept, config):
         pieces, signs = segment.split_at_borders(grouped, images["borders"], config)
         rejected += signs
+        whole_h = float(np.median([c.bbox.h for c in grouped]))
         for line in pieces:
-            digits, dropped = segment.drop_punctuation(segment.merge_pieces(line, config), config)
+            merged = segment.merge_pieces(line, config)
+            joined = segment.join_across_borders(merged, images["borders"], config)
+            digits, dropped = segment.drop_punctuation(joined, config, whole_h)
             rejected += dropped
             if digits:
                 strings.append(digits)

@@ -233,7 +233,10 @@ def group_lines(candidates: list[Candidate], config: ScanConfig) -> list[list[Ca
         best, best_gap = None, None
         box = cand.bbox
         for line in lines:
-            height = float(np.median([c.bbox.h for c in line]))
+            # The string's height is its full-size members': slivers and punctuation beside
+            # a lone digit must not make the next digit look "much taller than the string".
+            tallest = max(c.bbox.h for c in line)
+            height = float(np.median([c.bbox.h for c in line if c.bbox.h >= 0.5 * tallest]))
             # Compare with the last full-size member: a small piece (a 5's bar, half an 8)
             # must not become the string's reference for vertical position.
             full = [c.bbox for c in line if c.bbox.h >= 0.7 * height]
@@ -316,6 +319,62 @@ def merge_pieces(line: list[Candidate], config: ScanConfig) -> list[Candidate]:
     return sorted(pieces, key=lambda c: c.bbox.x)
 
 
+def join_across_borders(
+    line: list[Candidate], borders: NDArray[np.uint8], config: ScanConfig
+) -> list[Candidate]:
+    """Join the two halves of a digit that a box's side runs through.
+
+    Removing a printed line also removes the stroke that runs along it: a 0 written over
+    its box's right side comes apart into a sliver and the rest. Two neighbours that both
+    touch one vertical border, one of them narrow, whose union is no wider than a digit of
+    the string, are one digit again; the columns of the removed line between them are
+    closed across.
+
+    Args:
+        line: A string's candidates, left to right.
+        borders: uint8 ``(H, W)`` mask of printed vertical lines, same pixels as ``line``.
+        config: ``border_join_max_aspect``.
+    """
+    if len(line) < 2:
+        return line
+    tallest = max(c.bbox.h for c in line)
+    median_h = float(np.median([c.bbox.h for c in line if c.bbox.h >= 0.6 * tallest]))
+    out = [line[0]]
+    for b in line[1:]:
+        a = out[-1]
+        union = a.bbox.union(b.bbox)
+        gap = b.bbox.x - a.bbox.x2
+        if (
+            -2 <= gap <= max(3, round(0.12 * median_h))
+            and min(a.bbox.w, b.bbox.w) < 0.5 * median_h
+            and union.w <= config.border_join_max_aspect * max(union.h, median_h)
+            and union.h <= 1.35 * median_h
+            and _border_at(a.bbox, b.bbox, borders)
+        ):
+            out[-1] = _closed_across(_union(a, b), a.bbox.x2 - union.x, b.bbox.x - union.x)
+        else:
+            out.append(b)
+    return out
+
+
+def _border_at(a: BBox, b: BBox, borders: NDArray[np.uint8]) -> bool:
+    """Does a vertical line run where two side-by-side boxes meet (touching both)?"""
+    left, right = max(0, min(a.x2, b.x) - 2), max(a.x2, b.x) + 2
+    top, bottom = min(a.y, b.y), max(a.y2, b.y2)
+    region = borders[top:bottom, left:right]
+    return bool(region.size) and int((region > 0).sum(axis=0).max()) >= 0.5 * min(a.h, b.h)
+
+
+def _closed_across(cand: Candidate, left: int, right: int) -> Candidate:
+    """Bridge the columns ``left..right`` (a removed line) where ink lies on both sides."""
+    span = max(3, right - left + 4)
+    closed = cv2.morphologyEx(cand.mask, cv2.MORPH_CLOSE, np.ones((1, span), np.uint8))
+    lo, hi = max(0, min(left, right) - 1), max(left, right) + 1
+    mask = cand.mask.copy()
+    mask[:, lo:hi] = closed[:, lo:hi]
+    return Candidate(cand.bbox, mask)
+
+
 def split_at_borders(
     line: list[Candidate], borders: NDArray[np.uint8], config: ScanConfig
 ) -> tuple[list[list[Candidate]], list[Candidate]]:
@@ -336,9 +395,11 @@ def split_at_borders(
     """
     if len(line) < 2:
         return [line], []
+    if _is_comb(line, borders, config):
+        return [line], []
     gaps = [_border_between(a.bbox, b.bbox, borders) for a, b in zip(line, line[1:], strict=False)]
-    if not any(gaps) or sum(gaps) >= _COMB_GAP_FRAC * len(gaps):
-        return [line], []  # no border, or a comb (a border missed here and there)
+    if not any(gaps):
+        return [line], []
     if gaps[-1] and len(line) > 2 and not gaps[-2]:
         # One digit just past the last border: the amount ran over its box's side.
         gaps[-1] = _border_clearance(line[-2].bbox, line[-1].bbox, borders) > (
@@ -367,6 +428,18 @@ def split_at_borders(
 _COMB_GAP_FRAC = 0.6
 
 
+def _is_comb(line: list[Candidate], borders: NDArray[np.uint8], config: ScanConfig) -> bool:
+    """Do borders stand in most gaps between a string's digit-sized blobs (a row of boxes)?
+
+    Blobs much shorter than the string (punctuation, a sliver of a box side) are left out:
+    they sit beside a border, not across one, and would hide it.
+    """
+    median_h = float(np.median([c.bbox.h for c in line]))
+    big = [c for c in line if c.bbox.h >= config.small_frac * median_h]
+    gaps = [_border_between(a.bbox, b.bbox, borders) for a, b in zip(big, big[1:], strict=False)]
+    return any(gaps) and sum(gaps) >= _COMB_GAP_FRAC * len(gaps)
+
+
 def _border_between(a: BBox, b: BBox, borders: NDArray[np.uint8]) -> bool:
     """Is there a vertical line, at least half their common height, clear between two boxes?
 
@@ -388,11 +461,13 @@ def _border_clearance(a: BBox, b: BBox, borders: NDArray[np.uint8]) -> int:
 
 
 def drop_punctuation(
-    line: list[Candidate], config: ScanConfig
+    line: list[Candidate], config: ScanConfig, whole_h: float = 0.0
 ) -> tuple[list[Candidate], list[Candidate]]:
     """Split a string's candidates into digits and punctuation (decimal points, commas, dashes).
 
-    Punctuation is much shorter than the string's median digit height.
+    Punctuation is much shorter than the string's median digit height. A string of one or
+    two blobs has no telling median: there the median height of the whole line it was cut
+    from (``whole_h``, before splitting at box borders) counts if larger.
 
     Returns:
         ``(digits, rejected)``, the rejected ones with their reason set.
@@ -400,6 +475,8 @@ def drop_punctuation(
     if len(line) < 2:
         return line, []
     median_h = float(np.median([c.bbox.h for c in line]))
+    if len(line) < 3:
+        median_h = max(median_h, whole_h)
     digits, rejected = [], []
     for cand in line:
         if cand.bbox.h < config.small_frac * median_h:

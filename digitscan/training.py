@@ -1,7 +1,9 @@
 """Training and evaluation of the shipped classifiers (imported lazily by ``train``/``eval``).
 
-:func:`train` reads MNIST from a folder, holds out a seeded validation split, fits the chosen
-classifier, measures it on the test split and writes the model, its card and a training-curve
+:func:`train` reads MNIST from a folder, holds out a seeded validation split, adds the
+pipeline's crops of photos rendered from the remaining training digits
+(:mod:`digitscan.photocrops`), fits the chosen classifier, measures it on the test split and
+on crops of photos of the test digits, and writes the model, its card and a training-curve
 PNG. :func:`evaluate` computes accuracy, per-class accuracy and the confusion matrix;
 :func:`error_mosaic` draws the misclassified digits. Nothing here prints.
 """
@@ -25,6 +27,7 @@ from digitscan.classifiers.convnet import ConvNetClassifier
 from digitscan.classifiers.store import save_model
 from digitscan.errors import ConfigError
 from digitscan.mnist import DataFile, load_mnist_with_sources
+from digitscan.photocrops import PhotoCrops, photo_crops
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,10 @@ ModelKind = Literal["convnet", "mlp"]
 #: The settings the shipped models were trained with (``digitscan train`` defaults).
 DEFAULT_EPOCHS: dict[str, int] = {"convnet": 30, "mlp": 40}
 DEFAULT_VALIDATION = 5000
+#: Photos rendered from the training digits whose crops join the training set.
+DEFAULT_PHOTOS: dict[str, int] = {"convnet": 4000, "mlp": 0}
+#: Photos rendered from the test digits to measure a trained model on.
+DEFAULT_TEST_PHOTOS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +76,7 @@ class TrainResult:
     curve_path: Path
     test: EvalReport
     seconds: float
+    photo_test: dict[str, Any] | None = None
 
 
 def evaluate(
@@ -231,8 +239,11 @@ def train(
     seed: int = 0,
     validation: int = DEFAULT_VALIDATION,
     name: str | None = None,
+    photos: int | None = None,
+    test_photos: int = DEFAULT_TEST_PHOTOS,
     command: str = "",
     on_epoch: Callable[[EpochReport], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> TrainResult:
     """Train a classifier on MNIST and write it with its card and training curve.
 
@@ -244,8 +255,13 @@ def train(
         seed: Seed of the validation split and of all training randomness.
         validation: Training digits held out (seeded) to measure after each epoch.
         name: Model name (default: ``kind``).
+        photos: Photos to render from the training digits (not the validation ones) whose
+            pipeline crops join the training set (default: the shipped model's; 0 for none).
+        test_photos: Photos to render from the test digits to measure the model on their
+            crops (0: measure on MNIST's test split only).
         command: The command line, recorded in the card.
         on_epoch: Progress callback.
+        on_stage: Called with a short description before each slow stage.
 
     Returns:
         Paths written and the test-set report.
@@ -255,6 +271,10 @@ def train(
         ConfigError: Bad settings.
     """
     epochs = DEFAULT_EPOCHS[kind] if epochs is None else epochs
+    photos = DEFAULT_PHOTOS[kind] if photos is None else photos
+    if photos < 0 or test_photos < 0:
+        raise ConfigError("`photos` and `test_photos` must be at least 0")
+    say = on_stage or (lambda _: None)
     name = name or kind
     images, labels, train_files = load_mnist_with_sources(data_dir, "train")
     test_images, test_labels, test_files = load_mnist_with_sources(data_dir, "test")
@@ -264,10 +284,23 @@ def train(
     val_idx, fit_idx = order[:validation], order[validation:]
     model = build_model(kind, epochs=epochs, seed=seed)
     start = time.perf_counter()
+    fit_x, fit_y = images[fit_idx], labels[fit_idx]
+    crops = None
+    if photos:
+        say(f"rendering {photos} photos of the training digits and cutting their digits out")
+        crops = photo_crops(fit_x, fit_y, photos, seed=seed, jobs=-1)
+        fit_x = np.concatenate([fit_x, crops.images])
+        fit_y = np.concatenate([fit_y, crops.labels])
     eval_set = (images[val_idx], labels[val_idx]) if validation else None
-    model.fit(images[fit_idx], labels[fit_idx], eval_set=eval_set, on_epoch=on_epoch)
+    say(f"training on {len(fit_y)} digits")
+    model.fit(fit_x, fit_y, eval_set=eval_set, on_epoch=on_epoch)
     seconds = time.perf_counter() - start
     test_report, _ = evaluate(model, test_images, test_labels)
+    metrics = {"mnist_test": test_report.to_dict()}
+    if test_photos:
+        say(f"measuring on {test_photos} photos of the test digits")
+        photo_report = evaluate_photos(model, test_images, test_labels, test_photos, seed + 1)
+        metrics["photo_crops_test"] = photo_report
     out_dir = Path(out_dir)
     card = {
         "training": {
@@ -275,6 +308,7 @@ def train(
             "seed": seed,
             "epochs": epochs,
             "validation_holdout": validation,
+            "photos": _photos_card(crops, seed),
             "hyperparameters": model.get_params() | _jsonable_params(model),
             "seconds": round(seconds, 1),
             "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
@@ -294,7 +328,7 @@ def train(
             "augmentation": "digitscan.augment.AugmentConfig defaults" if model.augment else None,
         },
         "classes": list(range(10)),
-        "metrics": {"mnist_test": test_report.to_dict()},
+        "metrics": metrics,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     card_path = save_model(model, out_dir, name, card)
@@ -302,8 +336,44 @@ def train(
     title = f"{name}: test accuracy {test_report.accuracy:.4f}"
     cv2.imwrite(str(curve_path), plot_curve(model.history_, title))
     return TrainResult(
-        card_path=card_path, curve_path=curve_path, test=test_report, seconds=seconds
+        card_path=card_path,
+        curve_path=curve_path,
+        test=test_report,
+        seconds=seconds,
+        photo_test=metrics.get("photo_crops_test"),
     )
+
+
+def evaluate_photos(
+    model: Classifier, images: NDArray[Any], labels: NDArray[Any], photos: int, seed: int
+) -> dict[str, Any]:
+    """Accuracy on the pipeline's crops of ``photos`` photos rendered from the given digits.
+
+    Returns:
+        :meth:`EvalReport.to_dict` plus ``photos``, ``seed`` and ``matched`` (the fraction of
+        rendered digits the pipeline cut out as one crop).
+    """
+    crops = photo_crops(images, labels, photos, seed=seed, jobs=-1)
+    report, _ = evaluate(model, crops.images, crops.labels)
+    return {
+        "photos": photos,
+        "seed": seed,
+        "matched": round(len(crops.labels) / max(1, crops.digits), 4),
+        **report.to_dict(),
+    }
+
+
+def _photos_card(crops: PhotoCrops | None, seed: int) -> dict[str, Any] | None:
+    if crops is None:
+        return None
+    return {
+        "photos": crops.photos,
+        "seed": seed,
+        "digits_rendered": crops.digits,
+        "crops_added": len(crops.labels),
+        "source": "digitscan.photocrops: digitscan.synth photos of the training digits "
+        "(validation digits excluded), cut out by the pipeline's segmentation",
+    }
 
 
 def _data_file(source: DataFile) -> dict[str, Any]:

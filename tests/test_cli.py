@@ -31,6 +31,14 @@ def test_eval_prints_accuracy_and_confusion(run_cli, tiny_dir: Path, model: str)
     assert "confusion" in result.stdout and len(result.stdout.splitlines()) == 14
 
 
+def test_eval_on_photos_of_the_digits(run_cli, tiny_dir: Path) -> None:
+    result = run_cli("eval", "--data", tiny_dir, "--photos", "5", "--json")
+    assert result.exit_code == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["photos"] == 5 and figures["n"] > 20  # crops of the rendered digits
+    assert figures["accuracy"] >= 0.85
+
+
 def test_eval_json_and_error_mosaic(run_cli, tiny_dir: Path, tmp_path: Path) -> None:
     mosaic = tmp_path / "errors.png"
     result = run_cli("eval", "--model", "mlp", "--data", tiny_dir, "--json", "--errors", mosaic)
@@ -46,7 +54,10 @@ def test_eval_json_and_error_mosaic(run_cli, tiny_dir: Path, tmp_path: Path) -> 
 
 
 def train_quick_mlp(run_cli, data: Path, out: Path, epochs: int, *extra: str):
-    """``digitscan train`` of a small MLP on the tiny fixture (50 digits held out)."""
+    """``digitscan train`` of a small MLP on the tiny fixture (50 digits held out).
+
+    No photos are rendered unless ``extra`` asks (a later ``--test-photos`` wins).
+    """
     return run_cli(
         "train",
         "--model",
@@ -59,16 +70,26 @@ def train_quick_mlp(run_cli, data: Path, out: Path, epochs: int, *extra: str):
         str(epochs),
         "--validation",
         "50",
+        "--test-photos",
+        "0",
         *extra,
     )
 
 
 def test_train_then_eval_the_new_model(run_cli, tiny_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "trained"
-    result = train_quick_mlp(run_cli, tiny_dir, out, 3, "--name", "quick")
+    result = train_quick_mlp(
+        run_cli, tiny_dir, out, 3, "--name", "quick", "--photos", "6", "--test-photos", "3"
+    )
     assert result.exit_code == 0, result.stderr
-    assert "test accuracy" in result.stdout
+    assert "test accuracy" in result.stdout and "photo-crop accuracy" in result.stdout
     card = json.loads((out / "quick.json").read_text())
+    photos = card["training"]["photos"]
+    assert photos["photos"] == 6 and 0.8 * photos["digits_rendered"] <= photos["crops_added"]
+    history_n = 250 + photos["crops_added"]  # the tiny set's 300 digits minus 50 held out
+    assert f"training on {history_n} digits" in result.stderr
+    photo_test = card["metrics"]["photo_crops_test"]
+    assert photo_test["photos"] == 3 and photo_test["n"] == sum(sum(photo_test["confusion"], []))
     assert card["training"]["command"].startswith("digitscan train --model mlp")
     assert card["training"]["epochs"] == 3 and len(card["training"]["history"]) == 3
     assert not card["data"]["train"][0]["official_mnist"]
@@ -273,6 +294,7 @@ NOT_EXPOSED = {
         "lone_digit_min_frac",
         "sign_max_frac",
         "fragment_max_frac",
+        "border_join_max_aspect",
         "edge_min_factor",
         "edge_one_margin_frac",
         "digit_max_aspect",

@@ -147,6 +147,19 @@ def test_a_digit_just_past_a_box_side_belongs_to_the_amount(
     assert digitscan.read(image).text == expected
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_digit_a_box_side_runs_through_stays_one_digit(render_page, seed) -> None:
+    # The amount box's right side runs through the last 0: removing the printed line cuts
+    # the 0 in two, and the halves are joined again (not read as "12" or "67").
+    image, boxes = render_page(["4090"], gap=0.35, seed=seed)
+    x, y, _, h = boxes[0]
+    right = boxes[3][0] + round(0.3 * boxes[3][2])
+    cv2.rectangle(image, (x - 20, y - 20), (right, y + h + 20), (90, 90, 90), 3)
+    assert digitscan.read(image).text == "4090"
+    unjoined = ScanConfig(border_join_max_aspect=0.01)
+    assert digitscan.read(image, config=unjoined).text != "4090"  # what the join fixes
+
+
 def test_an_edge_joined_to_a_string_is_not_a_digit(render_page) -> None:
     # A long straight stroke, 1.7 times the digits' height, just before a string (a fold, or
     # a page's edge) reads as a 1; it is not part of the number.

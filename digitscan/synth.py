@@ -1,6 +1,6 @@
 """Render realistic photos and scans of handwritten digits, with their expected readings.
 
-    python tools/make_samples.py --data ../shared/data/mnist --out samples [--seed 1]
+    python -m digitscan.synth --data ../shared/data/mnist --out samples [--seed 1]
 
 Every scene is drawn from real handwriting (MNIST digits, the *training* split by default so
 the test split stays for measuring the classifiers) composed onto paper: cheque amount boxes,
@@ -10,7 +10,9 @@ light, blur, noise, JPEG compression, at sizes from 640x480 to 12 MP. Each image
 ``NAME.gt.txt`` with one expected digit string per line, top to bottom.
 
 The same seed always renders the same files. ``bench/photos.py`` uses this module with the
-MNIST *test* digits to measure reading accuracy on photos whose digits no model has seen.
+MNIST *test* digits to measure reading accuracy on photos whose digits no model has seen, and
+:mod:`digitscan.photocrops` with the *training* digits to teach the classifier what the
+pipeline's crops of photographed digits look like (every rendered digit's box is known).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 from numpy.typing import NDArray
+
+from digitscan.mnist import load_mnist
+from digitscan.types import BBox
 
 Image = NDArray[np.uint8]
 
@@ -42,12 +47,29 @@ class Pen:
 
 @dataclass
 class Scene:
-    """A page being drawn: BGR paper image plus the expected strings with their y position."""
+    """A page being drawn.
+
+    Holds the BGR paper image, the expected strings with their y position, and each
+    handwritten digit's label with the four corners ``(4, 2)`` of its ink in page pixels.
+    """
 
     page: Image
     lines: list[tuple[float, str]] = field(default_factory=list)
+    digits: list[tuple[int, NDArray[np.float32]]] = field(default_factory=list)
+
+    def ink_digit(
+        self, coverage: NDArray[np.float32], x: int, y: int, ink: tuple[int, int, int], label: int
+    ) -> None:
+        """Write one digit's ink (from :func:`render_digit`) at ``(x, y)`` and note its box."""
+        blend_ink(self.page, coverage, x, y, ink)
+        ys, xs = np.nonzero(coverage > 0.25)
+        if len(xs):
+            x0, y0, x1, y1 = x + xs.min(), y + ys.min(), x + xs.max() + 1, y + ys.max() + 1
+            corners = np.float32([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+            self.digits.append((label, corners))
 
     def expected(self) -> list[str]:
+        """The strings top to bottom."""
         return [text for _, text in sorted(self.lines)]
 
 
@@ -61,6 +83,7 @@ class DigitSource:
         self.rng = rng
 
     def get(self, label: int) -> NDArray[np.uint8]:
+        """A random 28x28 digit of ``label``."""
         pool = self.by_label[label]
         return pool[self.rng.integers(len(pool))]
 
@@ -120,7 +143,10 @@ def write_string(
         top = y_baseline - coverage.shape[0] + round(rng.uniform(-0.05, 0.05) * h)
         if char in ".,":
             top = y_baseline - coverage.shape[0] + max(2, h // 10)
-        blend_ink(scene.page, coverage, cursor, top, pen.ink)
+        if char.isdigit():
+            scene.ink_digit(coverage, cursor, top, pen.ink, int(char))
+        else:
+            blend_ink(scene.page, coverage, cursor, top, pen.ink)
         cursor += coverage.shape[1] + round(spacing * pen.height_px * rng.uniform(0.7, 1.3))
     if record and digits:
         scene.lines.append((y_baseline - pen.height_px / 2, digits))
@@ -182,6 +208,7 @@ def print_text(page: Image, text: str, x: int, y: int, size: float, colour=PRINT
 
 
 def random_number(rng: np.random.Generator, lo: int = 2, hi: int = 6) -> str:
+    """A number of ``lo`` to ``hi`` digits, not starting with 0."""
     n = int(rng.integers(lo, hi + 1))
     first = str(rng.integers(1, 10))
     return first + "".join(str(d) for d in rng.integers(0, 10, n - 1))
@@ -191,6 +218,7 @@ def random_number(rng: np.random.Generator, lo: int = 2, hi: int = 6) -> str:
 
 
 def scene_cheque(rng, src, size) -> Scene:
+    """A cheque: printed labels, the courtesy-amount box with a "$" and an amount in it."""
     w, h = size
     scene = Scene(paper(h, w, rng, tint=(215, 235, 240)))
     page = scene.page
@@ -226,6 +254,7 @@ def scene_cheque(rng, src, size) -> Scene:
 
 
 def scene_form(rng, src, size) -> Scene:
+    """A form: rows of comb boxes (grey or red drop-out), one digit per box."""
     w, h = size
     scene = Scene(paper(h, w, rng, tint=(245, 246, 246)))
     rows = int(rng.integers(2, 4))
@@ -247,12 +276,13 @@ def scene_form(rng, src, size) -> Scene:
             cov = render_digit(src.get(int(char)), pen, rng)
             dx = round((cell - cov.shape[1]) / 2 + rng.uniform(-0.08, 0.08) * cell)
             dy = round((cell - cov.shape[0]) / 2 + rng.uniform(-0.06, 0.1) * cell)
-            blend_ink(scene.page, cov, bx + dx, y + dy, pen.ink)
+            scene.ink_digit(cov, bx + dx, y + dy, pen.ink, int(char))
         scene.lines.append((y + cell / 2, digits))
     return scene
 
 
 def scene_ruled(rng, src, size, squared: bool = False) -> Scene:
+    """A ruled (or squared) notebook page with numbers written on or across its lines."""
     w, h = size
     scene = Scene(paper(h, w, rng, tint=(242, 244, 246)))
     gap = round(h / rng.uniform(9, 14))
@@ -292,6 +322,7 @@ def scene_ruled(rng, src, size, squared: bool = False) -> Scene:
 
 
 def scene_sticky(rng, src, size) -> Scene:
+    """A yellow sticky note with a number, rotated on a wooden desk."""
     w, h = size
     desk = np.empty((h, w, 3), np.float32)
     wood = np.array([60, 90, 130], np.float32) * rng.uniform(0.6, 1.1)
@@ -325,11 +356,12 @@ def scene_sticky(rng, src, size) -> Scene:
     page = (page * (1 - 0.35 * shadow[..., None] / 255)).astype(np.uint8)
     m = mask[..., None].astype(np.float32) / 255
     page = (page * (1 - m) + warped * m).astype(np.uint8)
-    out = Scene(page, scene.lines)
-    return out
+    on_desk = [(label, cv2.transform(c[None], matrix)[0]) for label, c in scene.digits]
+    return Scene(page, scene.lines, on_desk)
 
 
 def scene_plain(rng, src, size) -> Scene:
+    """Plain paper with one to three numbers, some with a decimal comma."""
     w, h = size
     scene = Scene(paper(h, w, rng, tint=(248, 248, 248)))
     n = int(rng.integers(1, 4))
@@ -377,6 +409,8 @@ SCENES: dict[str, Callable[..., Scene]] = {
 
 @dataclass
 class Camera:
+    """How the page is photographed (see :func:`random_camera`)."""
+
     tilt: float = 0.0  # perspective strength (0 flat scan ... 0.12 strong angle)
     rotation_deg: float = 0.0
     shadow: float = 0.0  # 0 none ... 0.6 deep shadow
@@ -386,8 +420,10 @@ class Camera:
     jpeg_quality: int = 92
 
 
-def photograph(scene: Scene, out_size: tuple[int, int], cam: Camera, rng) -> Image:
-    """Place the page in the frame as a phone would see it."""
+def photograph(
+    scene: Scene, out_size: tuple[int, int], cam: Camera, rng
+) -> tuple[Image, NDArray[np.float64]]:
+    """Place the page in the frame as a phone would see it: ``(image, page-to-image 3x3)``."""
     page = scene.page
     ph, pw = page.shape[:2]
     w, h = out_size
@@ -432,10 +468,11 @@ def photograph(scene: Scene, out_size: tuple[int, int], cam: Camera, rng) -> Ima
         img = cv2.GaussianBlur(img, (0, 0), cam.blur_px)
     if cam.noise:
         img += rng.normal(0, cam.noise, img.shape).astype(np.float32)
-    return np.clip(img, 0, 255).astype(np.uint8)
+    return np.clip(img, 0, 255).astype(np.uint8), matrix
 
 
 def random_camera(rng, scan: bool) -> Camera:
+    """A phone camera at a random angle and light, or a flatbed scanner (``scan``)."""
     if scan:
         return Camera(
             rotation_deg=rng.uniform(-1.5, 1.5),
@@ -456,8 +493,27 @@ def random_camera(rng, scan: bool) -> Camera:
 SIZES = [(640, 480), (1024, 768), (1280, 960), (1600, 1200), (2048, 1536)]
 
 
-def render(name: str, kind: str, rng, src, out_size, scan: bool | None = None):
-    """Render one image: returns (BGR image, expected strings, JPEG quality)."""
+@dataclass
+class Photo:
+    """A rendered photo.
+
+    Holds the BGR image, the expected strings top to bottom, the JPEG quality to save it at,
+    and each handwritten digit's label and ink box in image pixels.
+    """
+
+    image: Image
+    expected: list[str]
+    jpeg_quality: int
+    digits: list[tuple[int, BBox]]
+
+    def as_saved(self) -> Image:
+        """The image as it reads back after saving as JPEG at :attr:`jpeg_quality`."""
+        _, data = cv2.imencode(".jpg", self.image, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+        return cv2.imdecode(data, cv2.IMREAD_COLOR)
+
+
+def render(kind: str, rng, src, out_size, scan: bool | None = None) -> Photo:
+    """Render one image of a kind of scene (a key of :data:`SCENES`)."""
     if scan is None:
         scan = kind in ("form", "plain") and rng.random() < 0.5
     w, h = out_size
@@ -466,21 +522,23 @@ def render(name: str, kind: str, rng, src, out_size, scan: bool | None = None):
         page_size = (w, round(w * 0.45))
     scene = SCENES[kind](rng, src, page_size)
     cam = random_camera(rng, scan)
-    image = photograph(scene, out_size, cam, rng)
-    return image, scene.expected(), cam.jpeg_quality
-
-
-def load_digits(data: Path, split: str):
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from digitscan.mnist import load_mnist
-
-    return load_mnist(data, split)
+    image, matrix = photograph(scene, out_size, cam, rng)
+    boxes = []
+    for label, corners in scene.digits:
+        seen = cv2.perspectiveTransform(corners[None].astype(np.float64), matrix)[0]
+        x0, y0 = np.clip(seen.min(axis=0), 0, [w, h]).astype(int)
+        x1, y1 = np.clip(np.ceil(seen.max(axis=0)), 0, [w, h]).astype(int)
+        if x1 > x0 and y1 > y0:
+            boxes.append((label, BBox(int(x0), int(y0), int(x1 - x0), int(y1 - y0))))
+    return Photo(image, scene.expected(), cam.jpeg_quality, boxes)
 
 
 def generate(data: Path, out: Path, seed: int, split: str, count: int, big: int) -> list[Path]:
-    images, labels = load_digits(data, split)
+    """Write ``count`` photos (plus ``big`` at 12 MP) and their ``.gt.txt`` into ``out``.
+
+    The kinds of scene take turns; digits come from MNIST's ``split`` in ``data``.
+    """
+    images, labels = load_mnist(data, split)
     rng = np.random.default_rng(seed)
     src = DigitSource(images, labels, rng)
     out.mkdir(parents=True, exist_ok=True)
@@ -491,15 +549,16 @@ def generate(data: Path, out: Path, seed: int, split: str, count: int, big: int)
         size = (4000, 3000) if i >= count else SIZES[int(rng.integers(len(SIZES)))]
         if kind == "sticky" or (kind == "form" and rng.random() < 0.5):
             size = (size[1], size[0]) if rng.random() < 0.3 else size
-        image, expected, quality = render(f"{kind}-{i:02d}", kind, rng, src, size)
+        photo = render(kind, rng, src, size)
         path = out / f"{kind}-{i:02d}.jpg"
-        cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-        path.with_suffix(".gt.txt").write_text("\n".join(expected) + "\n")
+        cv2.imwrite(str(path), photo.image, [cv2.IMWRITE_JPEG_QUALITY, photo.jpeg_quality])
+        path.with_suffix(".gt.txt").write_text("\n".join(photo.expected) + "\n")
         written.append(path)
     return written
 
 
 def main() -> None:
+    """``python -m digitscan.synth``: write sample photos."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1].strip())
     parser.add_argument("--data", type=Path, default=Path("../shared/data/mnist"))
     parser.add_argument("--out", type=Path, default=Path("samples"))
