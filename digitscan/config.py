@@ -149,8 +149,9 @@ class ScanConfig:
     reject_currency_signs: bool = True
     """A string's first character read as a 5 or 8 but shaped like "$" is left out."""
     overrun_max_frac: float = 0.4
-    """A string's last digit that stands past a box border, closer to it than this fraction of
-    its height, is part of the amount that ran over the box's side (not a field of its own)."""
+    """Digits that stand past a string's last box border, the first closer to it than this
+    fraction of its height, are part of the amount that ran over the box's side (not a field
+    of their own)."""
     border_sign_frac: float = 0.8
     """A lone blob cut off from a string by a box border, smaller than this fraction of the
     string's digits, is a printed sign (a cheque's "$"), not a digit."""

@@ -121,8 +121,9 @@ def find_strings(
         for line in pieces:
             merged = segment.merge_pieces(line, config)
             joined = segment.join_across_borders(merged, images["borders"], config)
-            digits, dropped = segment.drop_punctuation(joined, config, whole_h)
-            rejected += dropped
+            boxed, sides = segment.drop_box_sides(joined, images["borders"], config)
+            digits, dropped = segment.drop_punctuation(boxed, config, whole_h)
+            rejected += sides + dropped
             if digits:
                 strings.append(digits)
     return strings, rejected

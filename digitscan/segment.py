@@ -400,10 +400,12 @@ def split_at_borders(
     gaps = [_border_between(a.bbox, b.bbox, borders) for a, b in zip(line, line[1:], strict=False)]
     if not any(gaps):
         return [line], []
-    if gaps[-1] and len(line) > 2 and not gaps[-2]:
-        # One digit just past the last border: the amount ran over its box's side.
-        gaps[-1] = _border_clearance(line[-2].bbox, line[-1].bbox, borders) > (
-            config.overrun_max_frac * line[-1].bbox.h
+    last = max(i for i, border in enumerate(gaps) if border)
+    if last > 0 and not gaps[last - 1]:
+        # Digits just past the last border: the amount ran over its box's side.
+        first_past = line[last + 1].bbox
+        gaps[last] = _border_clearance(line[last].bbox, first_past, borders) > (
+            config.overrun_max_frac * first_past.h
         )
     segments: list[list[Candidate]] = [[line[0]]]
     for cand, border in zip(line[1:], gaps, strict=True):
@@ -438,6 +440,37 @@ def _is_comb(line: list[Candidate], borders: NDArray[np.uint8], config: ScanConf
     big = [c for c in line if c.bbox.h >= config.small_frac * median_h]
     gaps = [_border_between(a.bbox, b.bbox, borders) for a, b in zip(big, big[1:], strict=False)]
     return any(gaps) and sum(gaps) >= _COMB_GAP_FRAC * len(gaps)
+
+
+def drop_box_sides(
+    line: list[Candidate], borders: NDArray[np.uint8], config: ScanConfig
+) -> tuple[list[Candidate], list[Candidate]]:
+    """A comb row without the sides of boxes that the line removal missed.
+
+    A box is taller than the digit in it: in a row of boxes, a thin blob reaching above
+    *and* below the row's digits is a side of a box, not a 1. Other strings are returned
+    as they are.
+
+    Returns:
+        ``(digits, rejected)``.
+    """
+    if len(line) < 3 or not _is_comb(line, borders, config):
+        return line, []
+    top = float(np.median([c.bbox.y for c in line]))
+    bottom = float(np.median([c.bbox.y2 for c in line]))
+    margin = _BOX_SIDE_MARGIN * (bottom - top)
+    kept, sides = [], []
+    for cand in line:
+        box = cand.bbox
+        if box.w < 0.25 * box.h and box.y < top - margin and box.y2 > bottom + margin:
+            sides.append(replace(cand, rejected="a side of a box"))
+        else:
+            kept.append(cand)
+    return kept, sides
+
+
+#: How far (fraction of the digits' height) a box side reaches past a comb row's digits.
+_BOX_SIDE_MARGIN = 0.07
 
 
 def _border_between(a: BBox, b: BBox, borders: NDArray[np.uint8]) -> bool:

@@ -134,15 +134,18 @@ def test_printed_marks_beside_an_amount_are_not_digits(render_page, gap_frac) ->
     assert ("printed sign" in reasons and "frame" in reasons) or "height of" in reasons
 
 
-@pytest.mark.parametrize(("clearance", "expected"), [(0.1, "4096"), (0.8, "409\n6")])
-def test_a_digit_just_past_a_box_side_belongs_to_the_amount(
-    render_page, clearance, expected
+@pytest.mark.parametrize(
+    ("past", "clearance", "expected"),
+    [(1, 0.1, "4096"), (1, 0.8, "409\n6"), (2, 0.1, "4096"), (2, 0.8, "40\n96")],
+)
+def test_digits_just_past_a_box_side_belong_to_the_amount(
+    render_page, past, clearance, expected
 ) -> None:
-    # An amount box around the first three digits; the last digit, written past the box's
-    # right side, is part of the amount when it hugs that side and a field of its own when not.
+    # An amount box around the first digits; the last ones, written past the box's right
+    # side, are part of the amount when they hug that side and a field of their own when not.
     image, boxes = render_page(["4096"], gap=1.0)
     x, y, _, h = boxes[0]
-    right = boxes[3][0] - round(clearance * h)
+    right = boxes[4 - past][0] - round(clearance * h)
     cv2.rectangle(image, (x - 20, y - 20), (right, y + h + 20), (90, 90, 90), 2)
     assert digitscan.read(image).text == expected
 

@@ -183,6 +183,23 @@ def test_comb_boxes_keep_their_string() -> None:
     assert strings == [digits] and rejected == []
 
 
+def test_a_box_side_left_in_a_comb_row_is_not_a_one() -> None:
+    borders = np.zeros((300, 700), np.uint8)
+    digits = [blob(100 + 50 * i, 100, 25, 45) for i in range(5)]
+    for i in (0, 1, 3):
+        borders[95:150, 137 + 50 * i] = 255  # the separators the line removal found
+    side = blob(237, 92, 4, 60)  # one it missed: reaches above and below the digits
+    one = blob(239, 101, 5, 44)  # a written 1 as tall as the digits stays
+    for extra, kept in ((side, False), (one, True)):
+        line = sorted([*digits, extra], key=lambda c: c.bbox.x)
+        digits_out, rejected = segment.drop_box_sides(line, borders, CONFIG)
+        assert (extra in digits_out) is kept
+        assert [c.rejected for c in rejected] == ([] if kept else ["a side of a box"])
+    # Not a row of boxes (no separators): a tall thin blob is left to the classifier.
+    out, rejected = segment.drop_box_sides([*digits[:2], side], np.zeros_like(borders), CONFIG)
+    assert len(out) == 3 and rejected == []
+
+
 def test_slivers_on_the_paper_edge_are_rejected() -> None:
     paper = np.zeros((300, 400), np.uint8)
     paper[:, 100:] = 255
