@@ -82,6 +82,9 @@ class ScanConfig:
     """Ink this close to the paper's edge or the image border is suspect: edge slivers."""
     edge_ink_frac: float = 0.5
     """Blobs with more of their ink than this near an edge are edge slivers, not digits."""
+    edge_side_ratio: float = 0.8
+    """A thin blob whose paper on one side is darker than this fraction of the other side's
+    is an edge between the page and the desk, not a pen stroke."""
 
     # --- merging and splitting
     merge_overlap: float = 0.6

@@ -65,7 +65,7 @@ def read_page(
     gray = preprocess.to_gray(page.image)
     images, skew = preprocess.prepare(gray, config)
     if stages is not None:
-        stages.update(gray=gray, **images)
+        stages.update(images)
     to_original = _box_mapper(page, skew)
     strings, rejected = find_strings(images, config)
     lines, more_rejected = _classify_lines(
@@ -109,6 +109,7 @@ def find_strings(
     candidates = segment.find_candidates(images["ink"], config)
     candidates = segment.reject_by_shape(candidates, page_h, config, merged=False)
     candidates = segment.reject_on_edges(candidates, images["paper"], config)
+    candidates = segment.reject_edge_strokes(candidates, images["gray"], images["binary"], config)
     candidates = segment.merge_strokes(candidates, config)
     candidates = segment.reject_by_shape(candidates, page_h, config, merged=True)
     rejected = [c for c in candidates if c.rejected is not None]

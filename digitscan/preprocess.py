@@ -270,10 +270,10 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
     """Run the page stages on a working-resolution grey page.
 
     Returns:
-        ``({"flat", "binary", "lines", "ink", "paper", "borders"}, skew_deg)``: the
-        flattened page, the raw ink mask, the line mask, the ink without lines and speckle
+        ``({"gray", "flat", "binary", "lines", "ink", "paper", "borders"}, skew_deg)``:
+        the grey page as given, the flattened page, the raw ink mask, the line mask, the ink without lines and speckle
         (what segmentation uses), the paper mask and the vertical printed lines (box
-        borders), all but the first rotated by ``-skew_deg`` so the page's lines are level.
+        borders), all rotated by ``-skew_deg`` so the page's lines are level.
     """
     longest = max(gray.shape)
     background, paper = estimate_background(
@@ -294,6 +294,8 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
     if abs(skew) >= config.deskew_min_deg:
         binary = rotate(binary, skew)
         paper = rotate(paper, skew)
+        gray = rotate(gray, skew, cv2.INTER_LINEAR)
+        flat = rotate(flat, skew, cv2.INTER_LINEAR)
     else:
         skew = 0.0
     if config.remove_lines:
@@ -306,6 +308,7 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
         lines, cv2.MORPH_OPEN, np.ones((max(12, line_length // 3), 1), np.uint8)
     )
     images = {
+        "gray": gray,
         "flat": flat,
         "binary": binary,
         "lines": lines,

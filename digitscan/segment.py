@@ -166,6 +166,42 @@ def reject_on_edges(
     return out
 
 
+def reject_edge_strokes(
+    candidates: list[Candidate],
+    gray: NDArray[np.uint8],
+    binary: NDArray[np.uint8],
+    config: ScanConfig,
+) -> list[Candidate]:
+    """Reject thin blobs with paper on one side and something darker on the other.
+
+    A pen stroke has paper on both sides; the edge of a sticky note or a page against a
+    lighter desk (where the paper mask cannot tell them apart) binarises as a thin dark
+    line that reads as a 1, with paper on one side only. The paper beside a blob is
+    compared on a strip each side (ink left out, so a neighbouring digit or a box side
+    does not count as darkness).
+
+    Args:
+        candidates: Candidates in the same (working, levelled) pixels as the images.
+        gray: uint8 ``(H, W)`` grey page, not flattened (flattening evens out the desk too).
+        binary: uint8 ``(H, W)`` ink mask (ink 255), lines included.
+        config: ``edge_side_ratio``.
+    """
+    out = []
+    for cand in candidates:
+        x, y, w, h = cand.bbox
+        if cand.rejected is None and w < 0.4 * h:
+            strip = max(3, h // 4)
+            sides = []
+            for lo, hi in ((max(0, x - strip), x), (x + w, min(gray.shape[1], x + w + strip))):
+                tone = gray[y : y + h, lo:hi][binary[y : y + h, lo:hi] == 0]
+                if tone.size:
+                    sides.append(float(np.median(tone)))
+            if len(sides) == 2 and min(sides) < config.edge_side_ratio * max(sides):
+                cand = replace(cand, rejected="an edge between light and dark, not a stroke")
+        out.append(cand)
+    return out
+
+
 def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candidate]:
     """Join kept candidates that are pieces of one digit, stacked with a small gap.
 

@@ -278,6 +278,7 @@ NOT_EXPOSED = {
         "small_frac",
         "edge_margin_px",
         "edge_ink_frac",
+        "edge_side_ratio",
         "merge_overlap",
         "merge_gap_frac",
         "piece_max_frac",

@@ -163,6 +163,20 @@ def test_a_digit_a_box_side_runs_through_stays_one_digit(render_page, seed) -> N
     assert digitscan.read(image, config=unjoined).text != "4090"  # what the join fixes
 
 
+def test_the_edge_of_a_note_against_a_darker_desk_is_not_a_one(render_page) -> None:
+    # Left of the second string the desk shows (darker than the paper, lighter than ink),
+    # its edge a thick dark seam: shaped like a 1, but with paper on one side only.
+    image, boxes = render_page(["4096", "38"])
+    x, y, _, h = boxes[4]
+    edge = x - 60
+    image[y - 5 : y + h + 5, :edge] = 150
+    image[y : y + h, edge - 8 : edge] = 60
+    reading = digitscan.read(image)
+    assert reading.text == "4096\n38"
+    assert any("edge between light and dark" in (c.rejected or "") for c in reading.rejected)
+    assert digitscan.read(image, config=ScanConfig(edge_side_ratio=0)).text == "4096\n138"
+
+
 def test_an_edge_joined_to_a_string_is_not_a_digit(render_page) -> None:
     # A long straight stroke, 1.7 times the digits' height, just before a string (a fold, or
     # a page's edge) reads as a 1; it is not part of the number.
