@@ -271,9 +271,10 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
 
     Returns:
         ``({"gray", "flat", "binary", "lines", "ink", "paper", "borders"}, skew_deg)``:
-        the grey page as given, the flattened page, the raw ink mask, the line mask, the ink without lines and speckle
-        (what segmentation uses), the paper mask and the vertical printed lines (box
-        borders), all rotated by ``-skew_deg`` so the page's lines are level.
+        the grey page as given, the flattened page, the raw ink mask, the line mask, the
+        ink without lines and speckle (what segmentation uses), the paper mask and the
+        vertical printed lines (box borders), all rotated by ``-skew_deg`` so the page's
+        lines are level.
     """
     longest = max(gray.shape)
     background, paper = estimate_background(
