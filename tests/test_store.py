@@ -166,3 +166,18 @@ def test_shipped_accuracy_on_full_mnist(name: str, minimum: float, shared_mnist:
     accuracy = model.score(X, y)
     assert accuracy >= minimum
     assert accuracy == pytest.approx(model.card_["metrics"]["mnist_test"]["accuracy"], abs=1e-9)
+
+
+def test_shipped_convnet_learnt_from_photo_crops(shared_mnist: Path) -> None:
+    # The card says how many photos' crops it was trained with and how it did on crops of
+    # photos of the test digits; a fresh handful of such photos agrees.
+    from digitscan import load_mnist
+    from digitscan.photocrops import photo_crops
+
+    model = load_model("convnet")
+    card = model.card_
+    assert card["training"]["photos"]["photos"] >= 1000
+    measured = card["metrics"]["photo_crops_test"]
+    assert measured["photos"] >= 100 and measured["accuracy"] >= 0.98
+    crops = photo_crops(*load_mnist(shared_mnist, "test"), 30, seed=12345, jobs=2)
+    assert model.score(crops.images, crops.labels) >= measured["accuracy"] - 0.02
