@@ -298,7 +298,7 @@ def _trim_end_marks(
 #: A "$" (read as a 5 or an 8) is narrow at both ends, where its bar sticks out of the S:
 #: the ink in the top and bottom 12% of its rows spans under 30% of its width. Measured:
 #: every drawn $ (fonts and hand-drawn), 1.2% of MNIST's 5s and 0.2% of its 8s.
-_DOLLAR_BAND, _DOLLAR_WIDTH = 0.12, 0.3
+_DOLLAR_BAND, _DOLLAR_WIDTH, _DOLLAR_CENTRE = 0.12, 0.3, 0.25
 _DOLLAR_LOOKALIKES = (5, 8)
 
 
@@ -314,13 +314,21 @@ def looks_like_dollar(digit: Digit) -> bool:
     width = cols[-1] - cols[0] + 1
     band = max(1, round(_DOLLAR_BAND * (rows[-1] - rows[0] + 1)))
 
-    def span(part: NDArray[np.bool_]) -> int:
+    def span(part: NDArray[np.bool_]) -> tuple[int, float]:
+        """Width of the ink in some rows, and its centre as a fraction of the ink's width."""
         used = np.nonzero(part.any(axis=0))[0]
-        return int(used[-1] - used[0] + 1) if used.size else 0
+        if not used.size:
+            return 0, 0.5
+        return int(used[-1] - used[0] + 1), ((used[0] + used[-1]) / 2 - cols[0]) / width
 
-    top = span(ink[rows[0] : rows[0] + band])
-    bottom = span(ink[rows[-1] - band + 1 : rows[-1] + 1])
-    return top < _DOLLAR_WIDTH * width and bottom < _DOLLAR_WIDTH * width
+    (top, top_at), (bottom, bottom_at) = (
+        span(ink[rows[0] : rows[0] + band]),
+        span(ink[rows[-1] - band + 1 : rows[-1] + 1]),
+    )
+    # The ends of a "$" are its bar, through the middle; a 5's narrow ends (a bar slanting
+    # up to the right, a tail curling left) are at its sides.
+    centred = abs(top_at - 0.5) < _DOLLAR_CENTRE and abs(bottom_at - 0.5) < _DOLLAR_CENTRE
+    return top < _DOLLAR_WIDTH * width and bottom < _DOLLAR_WIDTH * width and centred
 
 
 _CROSS_3X3 = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))

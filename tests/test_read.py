@@ -209,6 +209,23 @@ def test_real_fives_and_eights_are_not_dollar_signs(tiny_test) -> None:
             assert not looks_like_dollar(digit)
 
 
+@pytest.mark.parametrize("photo", [134, 189])
+def test_photographed_fives_with_narrow_ends_are_not_dollar_signs(photo, shared_mnist) -> None:
+    # Photos 134 and 189 of seed 4242 hold a 5 whose bar slants up to the right and whose
+    # tail curls away left: narrow at the top and bottom like a "$", but not through the
+    # middle, where a "$" has its bar.
+    from digitscan import load_mnist
+    from digitscan.photocrops import _crops_of
+    from digitscan.pipeline import looks_like_dollar
+    from digitscan.types import BBox, Digit
+
+    crops, _ = _crops_of(*load_mnist(shared_mnist, "test"), 4242, photo, photo + 1, ScanConfig())
+    fives = [image for image, label in crops if label == 5]
+    assert fives
+    for image in fives:
+        assert not looks_like_dollar(Digit(BBox(0, 0, 28, 28), 5, np.ones(10, np.float32), image))
+
+
 def test_classify_averages_pen_width_variants(tiny_test) -> None:
     from digitscan.pipeline import classify
 
