@@ -180,7 +180,66 @@ def binarize_adaptive(
     )
     limit = ink_tone_limit(flat, 255 - min_contrast, tone_gap)
     dark = np.where(flat < limit, np.uint8(255), np.uint8(0))
-    return cv2.bitwise_and(adaptive, dark)
+    return fill_dark_holes(cv2.bitwise_and(adaptive, dark), flat, dark, block)
+
+
+def fill_dark_holes(ink: Gray, flat: Gray, dark: Gray, block_px: int) -> Gray:
+    """Fill the holes in the ink that are as dark as ink: the inside of a wide stroke.
+
+    A felt-pen stroke wider than the adaptive threshold's neighbourhood (a big digit on a
+    sticky note) is no darker than its own surroundings inside, so only its outline comes
+    out as ink. Such a hollow is long, narrow and of the ink's tone all over, while a loop
+    of a 0, 6, 8 or 9 is paper, a small loop that blur darkened is round, and the sliver
+    between two touching digits is thin.
+
+    Args:
+        ink: uint8 ``(H, W)`` ink mask, ink = 255.
+        flat: uint8 ``(H, W)`` flattened page.
+        dark: uint8 ``(H, W)``, 255 where the page is darker than paper.
+        block_px: The adaptive threshold's neighbourhood: only strokes about as wide lose
+            their inside, so thinner holes are left alone.
+
+    Returns:
+        The ink mask with those holes filled.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.bitwise_not(ink), connectivity=4)
+    if count <= 2:
+        return ink
+    size = stats[:, cv2.CC_STAT_AREA]
+    ink_tone = float(np.median(flat[ink > 0])) if ink.any() else 0.0
+    inky = (flat <= ink_tone + _HOLE_TONE_MARGIN * (255 - ink_tone)) & (dark > 0)
+    dark_px = np.bincount(labels.ravel(), weights=inky.ravel(), minlength=count)
+    longest = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    # The inside of a stroke is long and narrow; a small loop filled dark by blur is round.
+    narrow = size < _HOLE_MAX_ROUNDNESS * longest.astype(np.float64) ** 2
+    wide_enough = size >= _HOLE_MIN_WIDTH * block_px * longest
+    fill = (dark_px >= _HOLE_DARK_FRAC * np.maximum(size, 1)) & narrow & wide_enough
+    border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    fill[0] = False  # label 0 is the ink itself
+    fill[np.unique(border)] = False  # open background, not a hole
+    paper_tone = ink_tone + _HOLE_PAPER_MARGIN * (255 - ink_tone)
+    for label in np.nonzero(fill)[0]:
+        # A stroke lies on paper: around its outline the page is light (a dark desk, seen
+        # through gaps in its own texture, is not).
+        x, y, w, h = stats[label, :4]
+        m = max(3, min(w, h) // 2)
+        window = np.s_[max(0, y - m) : y + h + m, max(0, x - m) : x + w + m]
+        around = flat[window][(labels[window] != label) & (ink[window] == 0)]
+        fill[label] = around.size > 0 and float(np.median(around)) > paper_tone
+    if not fill.any():
+        return ink
+    return np.where(fill[labels], np.uint8(255), ink)
+
+
+#: A hole in the ink this inky all over (fraction of its pixels) is the inside of a stroke,
+#: if it is also narrow: its area under this fraction of its longest side squared.
+_HOLE_DARK_FRAC, _HOLE_MAX_ROUNDNESS = 0.9, 0.45
+#: "Of the ink's tone": no lighter than the median ink by this fraction of the way to white.
+_HOLE_TONE_MARGIN = 0.25
+#: ... and at least this fraction of the threshold's neighbourhood wide (area / length).
+_HOLE_MIN_WIDTH = 0.25
+#: The page around a stroke is paper: lighter than the ink by this fraction of the way to white.
+_HOLE_PAPER_MARGIN = 0.6
 
 
 def ink_tone_limit(flat: Gray, paper_limit: float, tone_gap: float) -> float:

@@ -51,11 +51,11 @@ def test_the_pipelines_crops_carry_the_right_labels(kind: str, tiny_train) -> No
 
 
 def test_touching_digits_are_cut_into_labelled_pieces(tiny_train) -> None:
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng(0)
     src = synth.DigitSource(*tiny_train, rng)
     scene = synth.Scene(synth.paper(300, 900, rng))
     pen = synth.Pen(synth.INKS["black"], 1.4, 120)
-    synth.write_string(scene, "4707", 60, 220, pen, src, rng, spacing=-0.25)
+    synth.write_string(scene, "4707", 60, 220, pen, src, rng, spacing=-0.3)
     boxes = []
     for label, corners in scene.digits:
         (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)

@@ -115,3 +115,24 @@ def test_light_ruling_is_not_ink_when_the_pen_is_much_darker() -> None:
     assert (
         preprocess.ink_tone_limit(np.where(flat == 160, 255, flat).astype(np.uint8), 215, 90) == 215
     )  # one tone: the normal limit
+
+
+def test_a_felt_pen_stroke_wider_than_the_threshold_window_is_filled() -> None:
+    # A big felt-pen 0 and 1 on a note: strokes 45 px wide, wider than the adaptive
+    # threshold's window. The insides of the strokes are ink; the 0's loop stays paper.
+    rng = np.random.default_rng(0)
+    page = np.full((1200, 1600), 225, np.float32) + rng.normal(0, 2, (1200, 1600))
+    cv2.ellipse(page, (600, 600), (150, 230), 0, 0, 360, 45, 45)
+    cv2.line(page, (1000, 380), (1020, 830), 45, 45)
+    gray = np.clip(page, 0, 255).astype(np.uint8)
+    config = ScanConfig()
+    block = max(3, round(config.threshold_block_frac * 1600) | 1)
+    assert block < 45  # the premise: the window is narrower than the strokes
+    ink = preprocess.prepare(gray, config)[0]["binary"]
+    assert ink[600, 600 - 150] == 255 and ink[605, 1010] == 255  # inside the strokes
+    assert ink[600, 600] == 0  # the 0's loop
+    flat = preprocess.flatten_illumination(gray, preprocess.estimate_background(gray, 161, 0.5)[0])
+    hollow = cv2.adaptiveThreshold(
+        flat, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12
+    )
+    assert hollow[605, 1010] == 0  # without the filling, the stroke would be an outline
