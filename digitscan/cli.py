@@ -347,7 +347,7 @@ def draw(model_name: str) -> None:
     type=click.IntRange(min=0),
     default=None,
     help="Photos rendered from the training digits whose pipeline crops join the training "
-    "set [default: 4000 convnet, 0 mlp].",
+    "set [default: 4000].",
 )
 @click.option(
     "--test-photos",

@@ -37,7 +37,7 @@ ModelKind = Literal["convnet", "mlp"]
 DEFAULT_EPOCHS: dict[str, int] = {"convnet": 30, "mlp": 40}
 DEFAULT_VALIDATION = 5000
 #: Photos rendered from the training digits whose crops join the training set.
-DEFAULT_PHOTOS: dict[str, int] = {"convnet": 4000, "mlp": 0}
+DEFAULT_PHOTOS: dict[str, int] = {"convnet": 4000, "mlp": 4000}
 #: Photos rendered from the test digits to measure a trained model on.
 DEFAULT_TEST_PHOTOS = 500
 

@@ -56,7 +56,7 @@ def test_eval_json_and_error_mosaic(run_cli, tiny_dir: Path, tmp_path: Path) -> 
 def train_quick_mlp(run_cli, data: Path, out: Path, epochs: int, *extra: str):
     """``digitscan train`` of a small MLP on the tiny fixture (50 digits held out).
 
-    No photos are rendered unless ``extra`` asks (a later ``--test-photos`` wins).
+    No photos are rendered unless ``extra`` asks (a later ``--photos`` or ``--test-photos`` wins).
     """
     return run_cli(
         "train",
@@ -70,6 +70,8 @@ def train_quick_mlp(run_cli, data: Path, out: Path, epochs: int, *extra: str):
         str(epochs),
         "--validation",
         "50",
+        "--photos",
+        "0",
         "--test-photos",
         "0",
         *extra,
