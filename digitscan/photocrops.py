@@ -130,11 +130,11 @@ def crops_in_photo(
         config: Pipeline settings.
     """
     from digitscan import preprocess, segment
-    from digitscan.pipeline import _box_mapper, digit_image, find_strings, make_page
+    from digitscan.pipeline import box_mapper, digit_image, find_strings, make_page
 
     page = make_page(image, config)
     prepared, skew = preprocess.prepare(preprocess.to_gray(page.image), config)
-    to_original = _box_mapper(page, skew)
+    to_original = box_mapper(page, skew)
     strings, _ = find_strings(prepared, config)
     out = []
     for cand in (c for string in strings for c in string):

@@ -66,7 +66,7 @@ def read_page(
     images, skew = preprocess.prepare(gray, config)
     if stages is not None:
         stages.update(images)
-    to_original = _box_mapper(page, skew)
+    to_original = box_mapper(page, skew)
     strings, rejected = find_strings(images, config)
     lines, more_rejected = _classify_lines(
         strings, config, model, to_original, images["ink"].shape[:2]
@@ -430,7 +430,7 @@ def _beside(box: BBox, line: BBox) -> bool:
     return level and gap <= 1.5 * line.h
 
 
-def _box_mapper(page: Page, skew_deg: float) -> Callable[[BBox], BBox]:
+def box_mapper(page: Page, skew_deg: float) -> Callable[[BBox], BBox]:
     """Map boxes from the levelled working image back to original-image pixels."""
     if not skew_deg:
         return lambda box: box.scaled(page.scale)
