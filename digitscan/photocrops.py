@@ -129,13 +129,10 @@ def crops_in_photo(
         digits: ``(label, box)`` of each written digit, in the photo's pixels.
         config: Pipeline settings.
     """
-    from digitscan import preprocess, segment
-    from digitscan.pipeline import box_mapper, digit_image, find_strings, make_page
+    from digitscan import segment
+    from digitscan.pipeline import digit_image, make_page, segment_page
 
-    page = make_page(image, config)
-    prepared, skew = preprocess.prepare(preprocess.to_gray(page.image), config)
-    to_original = box_mapper(page, skew)
-    strings, _ = find_strings(prepared, config)
+    _, _, to_original, strings, _ = segment_page(make_page(image, config), config)
     out = []
     for cand in (c for string in strings for c in string):
         box = to_original(cand.bbox)

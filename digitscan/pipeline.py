@@ -62,12 +62,9 @@ def read_page(
         candidates and the steps that ran.
     """
     start = time.perf_counter()
-    gray = preprocess.to_gray(page.image)
-    images, skew = preprocess.prepare(gray, config)
+    images, skew, to_original, strings, rejected = segment_page(page, config)
     if stages is not None:
         stages.update(images)
-    to_original = box_mapper(page, skew)
-    strings, rejected = find_strings(images, config)
     lines, more_rejected = _classify_lines(
         strings, config, model, to_original, images["ink"].shape[:2]
     )
@@ -90,6 +87,27 @@ def read_page(
     )
     log.debug("%s: %d strings, %d rejected blobs", page.source, len(lines), len(rejected))
     return reading
+
+
+def segment_page(
+    page: Page, config: ScanConfig
+) -> tuple[
+    dict[str, NDArray[np.uint8]],
+    float,
+    Callable[[BBox], BBox],
+    list[list[Candidate]],
+    list[Candidate],
+]:
+    """Every stage before classification, as :func:`read_page` runs them.
+
+    Returns:
+        ``(images, skew_deg, to_original, strings, rejected)``: the page stages
+        (:func:`digitscan.preprocess.prepare`), the measured skew, the map from levelled
+        working pixels to original pixels, and :func:`find_strings`' strings and rejects.
+    """
+    images, skew = preprocess.prepare(preprocess.to_gray(page.image), config)
+    strings, rejected = find_strings(images, config)
+    return images, skew, box_mapper(page, skew), strings, rejected
 
 
 def find_strings(

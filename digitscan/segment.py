@@ -254,6 +254,16 @@ def _union(a: Candidate, b: Candidate) -> Candidate:
     return Candidate(box, mask)
 
 
+def _full_size_height(line: list[Candidate], frac: float) -> float:
+    """Median height of a string's full-size members (at least ``frac`` of the tallest).
+
+    Small pieces (a 5's bar, half an 8, punctuation, slivers of box sides) would drag a
+    plain median down.
+    """
+    tallest = max(c.bbox.h for c in line)
+    return float(np.median([c.bbox.h for c in line if c.bbox.h >= frac * tallest]))
+
+
 def group_lines(candidates: list[Candidate], config: ScanConfig) -> list[list[Candidate]]:
     """Group kept candidates into strings, each left to right; strings top to bottom.
 
@@ -271,8 +281,7 @@ def group_lines(candidates: list[Candidate], config: ScanConfig) -> list[list[Ca
         for line in lines:
             # The string's height is its full-size members': slivers and punctuation beside
             # a lone digit must not make the next digit look "much taller than the string".
-            tallest = max(c.bbox.h for c in line)
-            height = float(np.median([c.bbox.h for c in line if c.bbox.h >= 0.5 * tallest]))
+            height = _full_size_height(line, 0.5)
             # Compare with the last full-size member: a small piece (a 5's bar, half an 8)
             # must not become the string's reference for vertical position.
             full = [c.bbox for c in line if c.bbox.h >= 0.7 * height]
@@ -332,9 +341,7 @@ def merge_pieces(line: list[Candidate], config: ScanConfig) -> list[Candidate]:
     """
     if len(line) < 3:
         return line
-    # The pieces themselves would drag a plain median down: measure the full-size digits.
-    tallest = max(c.bbox.h for c in line)
-    median_h = float(np.median([c.bbox.h for c in line if c.bbox.h >= 0.6 * tallest]))
+    median_h = _full_size_height(line, 0.6)
     pieces = list(line)
     changed = True
     while changed:
@@ -373,8 +380,7 @@ def join_across_borders(
     """
     if len(line) < 2:
         return line
-    tallest = max(c.bbox.h for c in line)
-    median_h = float(np.median([c.bbox.h for c in line if c.bbox.h >= 0.6 * tallest]))
+    median_h = _full_size_height(line, 0.6)
     out = [line[0]]
     for b in line[1:]:
         a = out[-1]
