@@ -83,8 +83,8 @@ class ScanConfig:
     edge_ink_frac: float = 0.5
     """Blobs with more of their ink than this near an edge are edge slivers, not digits."""
     edge_side_ratio: float = 0.8
-    """A thin blob whose paper on one side is darker than this fraction of the other side's
-    is an edge between the page and the desk, not a pen stroke."""
+    """A blob with much of the paper round it darker than this fraction of the rest is an edge
+    between the page and the desk (a side or a corner), not a pen stroke."""
 
     # --- merging and splitting
     merge_overlap: float = 0.6
@@ -121,9 +121,6 @@ class ScanConfig:
     large_line_factor: float = 2.0
     """Strings taller than this many times the main string are page edges or folds (only
     applied when a main string of two or more confident digits exists)."""
-    lone_digit_max_frac: float = 1.25
-    """A string of one digit taller than this many times the main string is an edge or a
-    ruling fragment."""
     lone_digit_min_frac: float = 0.7
     """A string of one digit smaller than this fraction of the main string is a printed sign or
     label beside it (a cheque's "$", a box number), not a number of its own."""

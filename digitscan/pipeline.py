@@ -65,9 +65,7 @@ def read_page(
     images, skew, to_original, strings, rejected = segment_page(page, config)
     if stages is not None:
         stages.update(images)
-    lines, more_rejected = _classify_lines(
-        strings, config, model, to_original, images["ink"].shape[:2]
-    )
+    lines, more_rejected = _classify_lines(strings, config, model, to_original, page.original_size)
     rejected += more_rejected
     steps = (
         Step("load", {"scale": round(page.scale, 4), "original_size": list(page.original_size)}),
@@ -180,11 +178,11 @@ def _classify_lines(
     config: ScanConfig,
     model: Classifier,
     to_original: Callable[[BBox], BBox],
-    page_shape: tuple[int, int],
+    frame: tuple[int, int],
 ) -> tuple[list[Line], list[Candidate]]:
     """Classify every candidate and every split hypothesis in one batch, then choose.
 
-    ``page_shape`` is the working image's ``(height, width)``, the frame of the candidates.
+    ``frame`` is the original photo's ``(width, height)``.
     """
     # Hypotheses: for each candidate, a list of (parts, [pieces]); parts=1 is the blob itself.
     hypotheses: list[list[list[list[Candidate]]]] = []
@@ -254,32 +252,39 @@ def _classify_lines(
         rejected += marks
         if digits:
             chosen.append(digits)
-    chosen = _drop_edge_ones(chosen, page_shape, config, rejected)
+    chosen = _drop_edge_ones(chosen, frame, config, rejected)
     return _drop_small_lines(chosen, config, rejected)
+
+
+#: A blob closer to the photo's border than this fraction of its shorter side is cut by it.
+_FRAME_TOUCH_FRAC = 0.005
 
 
 def _drop_edge_ones(
     lines: list[list[tuple[Digit, Candidate]]],
-    page_shape: tuple[int, int],
+    frame: tuple[int, int],
     config: ScanConfig,
     rejected: list[Candidate],
 ) -> list[list[tuple[Digit, Candidate]]]:
-    """Drop a string that is a lone 1 hugging the photo's border, when there are others.
+    """Drop a string that is one mark at the photo's border, when there are others.
 
     What is left of a page's or a desk's edge, a fold or a notebook margin is read as a 1,
-    and it lies at the border of the photo; a number written on its own is rarely there.
+    and it lies near the border of the photo; a page's corner cut by the frame reads as any
+    digit, and touches the border. A number written on its own is rarely there, and one the
+    frame cuts could not be read whole anyway.
     """
     if len(lines) < 2:
         return lines
-    height, width = page_shape
+    width, height = frame
     margin = config.edge_one_margin_frac * min(height, width)
+    touching = _FRAME_TOUCH_FRAC * min(height, width)
     kept = []
     for line in lines:
         (digit, piece), *others = line
-        box = piece.bbox
-        near = min(box.x, box.y, width - box.x2, height - box.y2) < margin
-        if not others and digit.label == 1 and near:
-            rejected.append(replace(piece, rejected="a lone 1 at the photo's border (an edge)"))
+        box = digit.bbox
+        gap = min(box.x, box.y, width - box.x2, height - box.y2)
+        if not others and (gap <= touching or (digit.label == 1 and gap < margin)):
+            rejected.append(replace(piece, rejected="a lone mark at the photo's border (an edge)"))
         else:
             kept.append(line)
     return kept
@@ -404,10 +409,6 @@ def _drop_small_lines(
 ) -> tuple[list[Line], list[Candidate]]:
     """Drop strings far smaller (or, given a sure main string, far taller) than the main one.
 
-    A lone digit taller than the main string by ``lone_digit_max_frac`` is dropped too: page
-    edges and ruling fragments left over as single "1"s are long, while a real single digit
-    is written at the size of the others.
-
     The main string is the tallest one of two or more digits read with a mean confidence of
     at least 0.7 (the tallest of all if there is none): a lone page edge read as a "1" never
     becomes the reference, and printed labels beside handwriting are much smaller.
@@ -423,11 +424,10 @@ def _drop_small_lines(
     reference = max(sure or heights)
     largest = config.large_line_factor if sure else float("inf")
     out = []
-    lone_largest = config.lone_digit_max_frac if sure else float("inf")
     boxes = [BBox.around(piece.bbox for _, piece in line) for line in lines]
     for height, line, box in zip(heights, lines, boxes, strict=True):
         ratio = height / reference
-        too_large = ratio > (lone_largest if len(line) == 1 else largest)
+        too_large = ratio > largest
         smallest = config.small_line_frac
         if len(line) == 1 and any(
             _beside(box, other) for other, o in zip(boxes, lines, strict=True) if len(o) > 1

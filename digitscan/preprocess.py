@@ -208,7 +208,7 @@ def fill_dark_holes(ink: Gray, flat: Gray, dark: Gray, block_px: int) -> Gray:
     size = stats[:, cv2.CC_STAT_AREA]
     ink_tone = float(np.median(flat[ink > 0])) if ink.any() else 0.0
     inky = (flat <= ink_tone + _HOLE_TONE_MARGIN * (255 - ink_tone)) & (dark > 0)
-    dark_px = np.bincount(labels.ravel(), weights=inky.ravel(), minlength=count)
+    dark_px = np.bincount(labels[inky], minlength=count)
     longest = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     # The inside of a stroke is long and narrow; a small loop filled dark by blur is round.
     narrow = size < _HOLE_MAX_ROUNDNESS * longest.astype(np.float64) ** 2

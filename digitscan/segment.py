@@ -166,19 +166,31 @@ def reject_on_edges(
     return out
 
 
+#: Ring pixels within this distance of ink are left out (a stroke's blurred edge is grey).
+_EDGE_INK_MARGIN_PX = 3
+#: A blob is an edge when at least this share of its ring is dark ...
+_EDGE_DARK_SHARE = 0.4
+#: ... and its ring (ink left out) has at least this many pixels to judge by.
+_EDGE_MIN_RING_PX = 20
+
+
 def reject_edge_strokes(
     candidates: list[Candidate],
     gray: NDArray[np.uint8],
     binary: NDArray[np.uint8],
     config: ScanConfig,
 ) -> list[Candidate]:
-    """Reject thin blobs with paper on one side and something darker on the other.
+    """Reject blobs with paper on one side and something darker on the other.
 
-    A pen stroke has paper on both sides; the edge of a sticky note or a page against a
+    A pen stroke has paper all round it; the edge of a sticky note or a page against a
     lighter desk (where the paper mask cannot tell them apart) binarises as a thin dark
-    line that reads as a 1, with paper on one side only. The paper beside a blob is
-    compared on a strip each side (ink left out, so a neighbouring digit or a box side
-    does not count as darkness).
+    line that reads as a 1, and a page's corner as an L that reads as anything, with paper
+    on one side only. The tone is compared on strips left and right of a thin blob, and on
+    a ring round any blob, each as wide as a quarter of its height, leaving out ink (so a
+    neighbouring digit or a box side does not count as darkness): a blob is an edge when one
+    side is darker than ``edge_side_ratio`` of the other, or a large part of its ring
+    (:data:`_EDGE_DARK_SHARE`, the blurred edges of ink left out too) is darker than that
+    fraction of the ring's paper.
 
     Args:
         candidates: Candidates in the same (working, levelled) pixels as the images.
@@ -188,18 +200,48 @@ def reject_edge_strokes(
     """
     out = []
     for cand in candidates:
-        x, y, w, h = cand.bbox
-        if cand.rejected is None and w < 0.4 * h:
-            strip = max(3, h // 4)
-            sides = []
-            for lo, hi in ((max(0, x - strip), x), (x + w, min(gray.shape[1], x + w + strip))):
-                tone = gray[y : y + h, lo:hi][binary[y : y + h, lo:hi] == 0]
-                if tone.size:
-                    sides.append(float(np.median(tone)))
-            if len(sides) == 2 and min(sides) < config.edge_side_ratio * max(sides):
-                cand = replace(cand, rejected="an edge between light and dark, not a stroke")
+        if cand.rejected is None and (
+            _one_sided(cand.bbox, gray, binary, config) or _dark_ring(cand, gray, binary, config)
+        ):
+            cand = replace(cand, rejected="an edge between light and dark, not a stroke")
         out.append(cand)
     return out
+
+
+def _one_sided(
+    box: BBox, gray: NDArray[np.uint8], binary: NDArray[np.uint8], config: ScanConfig
+) -> bool:
+    """Whether a thin upright blob has paper on one side only (strips left and right)."""
+    x, y, w, h = box
+    if w >= 0.4 * h:
+        return False
+    strip = max(3, h // 4)
+    sides = []
+    for lo, hi in ((max(0, x - strip), x), (x + w, min(gray.shape[1], x + w + strip))):
+        tone = gray[y : y + h, lo:hi][binary[y : y + h, lo:hi] == 0]
+        if tone.size:
+            sides.append(float(np.median(tone)))
+    return len(sides) == 2 and min(sides) < config.edge_side_ratio * max(sides)
+
+
+def _dark_ring(
+    cand: Candidate, gray: NDArray[np.uint8], binary: NDArray[np.uint8], config: ScanConfig
+) -> bool:
+    """Whether much of the paper round a blob (a ring, ink left out) is dark."""
+    x, y, w, h = cand.bbox
+    strip = max(3, h // 4)
+    x0, y0 = max(0, x - strip), max(0, y - strip)
+    x1, y1 = min(gray.shape[1], x + w + strip), min(gray.shape[0], y + h + strip)
+    blob = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    blob[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = cand.mask
+    near_ink = np.ones((2 * _EDGE_INK_MARGIN_PX + 1,) * 2, np.uint8)
+    round_blob = cv2.distanceTransform(cv2.bitwise_not(blob), cv2.DIST_L2, 3) <= strip
+    ring = round_blob & (cv2.dilate(binary[y0:y1, x0:x1], near_ink) == 0)
+    tone = gray[y0:y1, x0:x1][ring]
+    if tone.size <= _EDGE_MIN_RING_PX:
+        return False
+    dark, paper = np.quantile(tone, [_EDGE_DARK_SHARE, 0.9])
+    return bool(dark < config.edge_side_ratio * paper)
 
 
 def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candidate]:

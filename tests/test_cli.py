@@ -294,7 +294,6 @@ NOT_EXPOSED = {
         "line_overlap",
         "small_line_frac",
         "large_line_factor",
-        "lone_digit_max_frac",
         "lone_digit_min_frac",
         "sign_max_frac",
         "fragment_max_frac",

@@ -198,6 +198,45 @@ def test_a_lone_one_at_the_photo_border_is_an_edge(render_page) -> None:
     assert any("border" in (c.rejected or "") for c in reading.rejected)
 
 
+def test_a_page_corner_against_the_desk_is_not_a_digit(render_page) -> None:
+    # The page's bottom-left corner, the desk (darker than paper, lighter than ink) beyond
+    # it: its edges binarise as an L that reads as a digit, with paper on one side only.
+    page, _ = render_page(["4096", "38"])
+    image = np.full((900, 1400, 3), 235, np.uint8)
+    image[:, 200:] = page
+    cx, cy = 150, 780
+    image[cy:, :] = 150
+    image[:, :cx] = 150
+    image[cy - 70 : cy + 6, cx - 6 : cx] = 60
+    image[cy : cy + 6, cx - 6 : cx + 60] = 60
+    reading = digitscan.read(image)
+    assert reading.text == "4096\n38"
+    assert any("edge between light and dark" in (c.rejected or "") for c in reading.rejected)
+    assert digitscan.read(image, config=ScanConfig(edge_side_ratio=0)).text == "4096\n38\n6"
+
+
+def test_a_mark_the_frame_cuts_is_not_a_number(render_page) -> None:
+    # A ring cut by the photo's left border reads as a digit when it lies inside the photo;
+    # cut by the frame it is a page's or desk's corner, or at best half a digit.
+    inside, _ = render_page(["4096", "38"])
+    cut = inside.copy()
+    cv2.circle(inside, (60, 800), 35, (40, 40, 40), 7)
+    cv2.circle(cut, (10, 800), 35, (40, 40, 40), 7)
+    assert digitscan.read(inside).text.splitlines()[:2] == ["4096", "38"]
+    assert len(digitscan.read(inside).lines) == 3
+    reading = digitscan.read(cut)
+    assert reading.text == "4096\n38"
+    assert any("photo's border" in (c.rejected or "") for c in reading.rejected)
+
+
+def test_a_lone_number_written_larger_is_read(render_page) -> None:
+    # A lone 1 written 1.4 times the size of the other string is a number, not an edge.
+    large, _ = render_page(["1", "0"], height_px=85)
+    image, _ = render_page(["1", "774"])
+    image[:450] = large[:450]
+    assert digitscan.read(image).text == "1\n774"
+
+
 def test_real_fives_and_eights_are_not_dollar_signs(tiny_test) -> None:
     from digitscan.pipeline import looks_like_dollar
     from digitscan.types import BBox, Digit
