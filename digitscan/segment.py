@@ -249,7 +249,8 @@ def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candi
 
     Two pieces merge when their horizontal extents overlap by at least ``merge_overlap`` of
     the narrower one, the vertical gap is under ``merge_gap_frac`` of the taller one, and the
-    result is not much taller than a digit (so digits of two lines never merge).
+    result is not much taller than a digit (so digits of two lines never merge); or when one
+    is a 5's bar drawn apart from its body (see :func:`_is_top_bar`).
     """
     kept = [c for c in candidates if c.rejected is None]
     rejected = [c for c in candidates if c.rejected is not None]
@@ -260,7 +261,7 @@ def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candi
         for i in range(len(kept)):
             for j in range(i + 1, len(kept)):
                 a, b = kept[i].bbox, kept[j].bbox
-                if b.x >= a.x2:
+                if b.x >= a.x2 + _BAR_MAX_GAP * max(a.h, b.h):
                     break
                 if _belong_together(a, b, config):
                     kept[i] = _union(kept[i], kept[j])
@@ -273,6 +274,8 @@ def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candi
 
 
 def _belong_together(a: BBox, b: BBox, config: ScanConfig) -> bool:
+    if _is_top_bar(a, b) or _is_top_bar(b, a):
+        return True
     overlap = min(a.x2, b.x2) - max(a.x, b.x)
     if overlap < config.merge_overlap * min(a.w, b.w):
         return False
@@ -284,6 +287,29 @@ def _belong_together(a: BBox, b: BBox, config: ScanConfig) -> bool:
     smaller = min(a.h, b.h)
     # A detached bar or a broken loop is small next to the body; two whole digits are not.
     return union.h <= 1.6 * taller and (smaller < 0.6 * taller or gap < 0)
+
+
+#: A 5's detached bar may stand this fraction of the body's height beside it.
+_BAR_MAX_GAP = 0.25
+
+
+def _is_top_bar(bar: BBox, body: BBox) -> bool:
+    """Whether ``bar`` is a 5's top bar drawn apart from its body (often past its right end).
+
+    Flat, far shorter than the body, level with its top, close beside or above it, and the
+    two together still shaped like one digit.
+    """
+    if not 0.1 * body.h <= bar.h <= 0.4 * body.h or bar.w < 1.5 * bar.h:
+        return False  # a pen's stroke, flat; far thinner is what is left of a printed line
+    if bar.x < body.x + 0.3 * body.w:
+        return False
+    middle = bar.y + bar.h / 2
+    if not body.y - 0.35 * body.h <= middle <= body.y + 0.3 * body.h:
+        return False
+    if bar.x - body.x2 > _BAR_MAX_GAP * body.h:
+        return False
+    union = bar.union(body)
+    return union.w <= 1.7 * union.h
 
 
 def _union(a: Candidate, b: Candidate) -> Candidate:

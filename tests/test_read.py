@@ -237,6 +237,25 @@ def test_a_lone_number_written_larger_is_read(render_page) -> None:
     assert digitscan.read(image).text == "1\n774"
 
 
+@pytest.mark.parametrize("seed", [0, 1, 5])
+def test_a_fives_bar_written_apart_joins_its_body(render_page, seed, monkeypatch) -> None:
+    # The top of the 5 is lifted off and moved up and right, as a bar drawn in a second
+    # stroke often is: apart from the body, past its right end. Alone, the body reads 0 or 1.
+    from digitscan import segment
+
+    image, boxes = render_page(["4096", "35"], seed=seed, gap=0.5)
+    x, y, w, h = boxes[5]
+    cut = round(0.22 * h)
+    top = image[y : y + cut, x : x + w].copy()
+    image[y - h // 4 : y + cut + 3, x : x + w + h // 3] = 235
+    dx, dy = round(0.15 * h), -round(0.08 * h)
+    region = image[y + dy : y + dy + cut, x + dx : x + dx + w]
+    np.minimum(region, top, out=region)
+    assert digitscan.read(image).text == "4096\n35"
+    monkeypatch.setattr(segment, "_is_top_bar", lambda bar, body: False)
+    assert digitscan.read(image).text != "4096\n35"
+
+
 def test_real_fives_and_eights_are_not_dollar_signs(tiny_test) -> None:
     from digitscan.pipeline import looks_like_dollar
     from digitscan.types import BBox, Digit
