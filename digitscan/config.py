@@ -90,8 +90,12 @@ class ScanConfig:
     merge_overlap: float = 0.6
     """Two blobs whose horizontal extents overlap by this fraction of the narrower one, one
     above the other, are one broken digit (a 5's detached bar)."""
+    piece_merge_overlap: float = 0.2
+    """... this fraction, if one is under 0.7 times the other's height: a piece broken off a
+    digit, such as a 6's loop, may hang well to one side of the rest."""
     merge_gap_frac: float = 0.35
-    """... if the vertical gap between them is under this fraction of the taller one."""
+    """Pieces merge only if the vertical gap between them is under this fraction of the taller
+    one."""
     piece_max_frac: float = 0.75
     """Blobs shorter than this fraction of their string's digits may be pieces of a broken
     digit, and are joined when together they have a digit's size."""

@@ -248,9 +248,10 @@ def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candi
     """Join kept candidates that are pieces of one digit, stacked with a small gap.
 
     Two pieces merge when their horizontal extents overlap by at least ``merge_overlap`` of
-    the narrower one, the vertical gap is under ``merge_gap_frac`` of the taller one, and the
-    result is not much taller than a digit (so digits of two lines never merge); or when one
-    is a 5's bar drawn apart from its body (see :func:`_is_top_bar`).
+    the narrower one (``piece_merge_overlap`` if one is far shorter than the other), the
+    vertical gap is under ``merge_gap_frac`` of the taller one, and the result is not much
+    taller than a digit (so digits of two lines never merge); or when one is a 5's bar drawn
+    apart from its body (see :func:`_is_top_bar`).
     """
     kept = [c for c in candidates if c.rejected is None]
     rejected = [c for c in candidates if c.rejected is not None]
@@ -276,19 +277,23 @@ def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candi
 def _belong_together(a: BBox, b: BBox, config: ScanConfig) -> bool:
     if _is_top_bar(a, b) or _is_top_bar(b, a):
         return True
+    taller, smaller = max(a.h, b.h), min(a.h, b.h)
+    # A piece broken off a digit (a 6's or 9's loop, half a 4) may hang well to one side.
+    piece = smaller < _PIECE_MAX_FRAC * taller
     overlap = min(a.x2, b.x2) - max(a.x, b.x)
-    if overlap < config.merge_overlap * min(a.w, b.w):
+    need = config.piece_merge_overlap if piece else config.merge_overlap
+    if overlap < need * min(a.w, b.w):
         return False
     gap = max(a.y, b.y) - min(a.y2, b.y2)  # negative when they overlap vertically
-    taller = max(a.h, b.h)
     if gap > config.merge_gap_frac * taller:
         return False
     union = a.union(b)
-    smaller = min(a.h, b.h)
     # A detached bar or a broken loop is small next to the body; two whole digits are not.
     return union.h <= 1.6 * taller and (smaller < 0.6 * taller or gap < 0)
 
 
+#: A blob shorter than this fraction of its neighbour is a piece of a digit, not a whole one.
+_PIECE_MAX_FRAC = 0.7
 #: A 5's detached bar may stand this fraction of the body's height beside it.
 _BAR_MAX_GAP = 0.25
 

@@ -298,6 +298,7 @@ NOT_EXPOSED = {
         "sign_max_frac",
         "fragment_max_frac",
         "border_join_max_aspect",
+        "piece_merge_overlap",
         "edge_min_factor",
         "edge_one_margin_frac",
         "digit_max_aspect",

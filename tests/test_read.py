@@ -253,7 +253,38 @@ def test_a_fives_bar_written_apart_joins_its_body(render_page, seed, monkeypatch
     np.minimum(region, top, out=region)
     assert digitscan.read(image).text == "4096\n35"
     monkeypatch.setattr(segment, "_is_top_bar", lambda bar, body: False)
-    assert digitscan.read(image).text != "4096\n35"
+    assert digitscan.read(image, config=ScanConfig(piece_merge_overlap=0.6)).text != "4096\n35"
+
+
+def test_a_bar_beside_a_body_is_told_from_what_is_left_of_a_printed_line() -> None:
+    from digitscan.segment import _is_top_bar
+    from digitscan.types import BBox
+
+    # Boxes from photos: a 5's bar starting where its body ends (overlapping it by a pixel),
+    # and slivers of ruling and box lines level with the top of a 7 and a 6.
+    assert _is_top_bar(BBox(321, 156, 19, 7), BBox(293, 158, 29, 27))
+    assert not _is_top_bar(BBox(903, 571, 24, 3), BBox(831, 572, 57, 77))
+    assert not _is_top_bar(BBox(975, 571, 16, 2), BBox(917, 586, 57, 64))
+    # Not beside the body's left end, nor far past its right end, nor below its top.
+    assert not _is_top_bar(BBox(270, 156, 19, 7), BBox(293, 158, 29, 27))
+    assert not _is_top_bar(BBox(335, 156, 19, 7), BBox(293, 158, 29, 27))
+    assert not _is_top_bar(BBox(321, 172, 19, 7), BBox(293, 158, 29, 27))
+
+
+@pytest.mark.parametrize("seed", [8, 10, 13, 15])
+def test_a_loop_broken_off_to_one_side_joins_its_digit(render_page, seed) -> None:
+    # The right part of the 6's loop is cut off and hangs to the right (a pen gap, or a box
+    # side removed through it): it overlaps the rest in width far less than a 5's bar would.
+    image, boxes = render_page(["4096", "36"], seed=seed, gap=0.6)
+    x, y, w, h = boxes[5]
+    cut, left = round(0.6 * h), round(0.45 * w)
+    loop = image[y + cut : y + h, x + left : x + w].copy()
+    image[y + cut : y + h, x + left - 3 : x + w] = 235
+    shift = round(0.15 * w)
+    region = image[y + cut : y + h, x + left + shift : x + w + shift]
+    np.minimum(region, loop, out=region)
+    assert digitscan.read(image).text == "4096\n36"
+    assert digitscan.read(image, config=ScanConfig(piece_merge_overlap=0.6)).text != "4096\n36"
 
 
 def test_real_fives_and_eights_are_not_dollar_signs(tiny_test) -> None:
