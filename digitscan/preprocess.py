@@ -67,8 +67,10 @@ def estimate_background(
     (shadows vary slowly) and scaled back up.
 
     The paper mask leaves out regions far darker than the brightest paper (the desk or frame
-    around a page): dividing by a dark background multiplies its noise into false ink. It is
-    pulled in from the paper's edge by a few pixels, where the edge itself would show as ink.
+    around a page): dividing by a dark background multiplies its noise into false ink. Paper
+    a shadow darkened as much is kept if it joins the bright paper smoothly (see
+    :func:`_grow_into_shadows`). The mask is pulled in from the paper's edge by a few pixels,
+    where the edge itself would show as ink.
 
     Args:
         gray: uint8 ``(H, W)``, dark ink on light paper.
@@ -93,12 +95,45 @@ def estimate_background(
     smooth = cv2.GaussianBlur(closed, (0, 0), 1.0)
     bright = float(np.percentile(closed, 95))
     paper = np.where(closed >= paper_min_brightness_frac * bright, np.uint8(255), np.uint8(0))
+    paper = _grow_into_shadows(closed, paper, bright)
     if not paper.all():
         paper = cv2.erode(paper, np.ones((3, 3), np.uint8))
     return (
         cv2.resize(smooth, (w, h), interpolation=cv2.INTER_LINEAR),
         cv2.resize(paper, (w, h), interpolation=cv2.INTER_NEAREST),
     )
+
+
+def _grow_into_shadows(closed: Gray, paper: Gray, bright: float) -> Gray:
+    """Add the paper a shadow darkened below the paper limit: what joins it without a step.
+
+    A flood fill in floating range (each pixel within :data:`_SHADOW_STEP` grey levels of a
+    filled neighbour) from the brightest point of each piece of paper follows a shadow's
+    smooth gradient and stops at the sharp step of the paper's edge; it never enters what is
+    darker than :data:`_SHADOW_FLOOR` of the brightest paper.
+    """
+    if paper.all():
+        return paper
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
+    filled = np.zeros((paper.shape[0] + 2, paper.shape[1] + 2), np.uint8)
+    filled[1:-1, 1:-1][closed < _SHADOW_FLOOR * bright] = 1  # a barrier to the fill
+    flags = 4 | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
+    for label in range(1, count):
+        if stats[label, cv2.CC_STAT_AREA] < _SHADOW_MIN_PAPER * paper.size:
+            continue
+        ys, xs = np.nonzero(labels == label)
+        seed = int(np.argmax(closed[ys, xs]))
+        step = (_SHADOW_STEP,) * 3
+        cv2.floodFill(closed, filled, (int(xs[seed]), int(ys[seed])), 0, step, step, flags)
+    return np.where(filled[1:-1, 1:-1] == 255, np.uint8(255), paper)
+
+
+#: Neighbouring grey levels (at 1/4 resolution, after the closing) a shadow changes by at most.
+_SHADOW_STEP = 2
+#: Shadowed paper is still brighter than this fraction of the brightest paper.
+_SHADOW_FLOOR = 0.3
+#: Pieces of paper smaller than this fraction of the image are not grown.
+_SHADOW_MIN_PAPER = 0.01
 
 
 def flatten_illumination(gray: Gray, background: Gray) -> Gray:

@@ -287,6 +287,21 @@ def test_a_loop_broken_off_to_one_side_joins_its_digit(render_page, seed) -> Non
     assert digitscan.read(image, config=ScanConfig(piece_merge_overlap=0.6)).text != "4096\n36"
 
 
+def test_digits_in_a_deep_shadow_on_the_page_are_read(render_page, monkeypatch) -> None:
+    # A shadow darkens the left of the page to 40% (below the paper limit, half the brightest
+    # paper) smoothly; the desk round the page is darker still, beyond a sharp edge.
+    from digitscan import preprocess
+
+    page, _ = render_page(["4096", "38"])
+    shade = np.interp(np.arange(page.shape[1]), [350, 650], [0.4, 1.0]).astype(np.float32)
+    page = (page * shade[None, :, None]).astype(np.uint8)
+    image = np.full((page.shape[0] + 200, page.shape[1] + 200, 3), 45, np.uint8)
+    image[100:-100, 100:-100] = page
+    assert digitscan.read(image).text == "4096\n38"
+    monkeypatch.setattr(preprocess, "_grow_into_shadows", lambda closed, paper, bright: paper)
+    assert digitscan.read(image).text == ""  # the shadowed paper taken for the desk
+
+
 def test_real_fives_and_eights_are_not_dollar_signs(tiny_test) -> None:
     from digitscan.pipeline import looks_like_dollar
     from digitscan.types import BBox, Digit
