@@ -126,6 +126,7 @@ def find_strings(
     candidates = segment.reject_by_shape(candidates, page_h, config, merged=False)
     candidates = segment.reject_on_edges(candidates, images["paper"], config)
     candidates = segment.reject_edge_strokes(candidates, images["gray"], images["binary"], config)
+    candidates = segment.reject_line_pieces(candidates, images["borders"])
     candidates = segment.merge_strokes(candidates, config)
     candidates = segment.reject_by_shape(candidates, page_h, config, merged=True)
     rejected = [c for c in candidates if c.rejected is not None]

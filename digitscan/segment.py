@@ -244,6 +244,34 @@ def _dark_ring(
     return bool(dark < config.edge_side_ratio * paper)
 
 
+def reject_line_pieces(candidates: list[Candidate], borders: NDArray[np.uint8]) -> list[Candidate]:
+    """Reject thin upright blobs that continue a printed upright line above or below them.
+
+    A cheque's or a form's frame, printed faint, breaks into pieces where the threshold loses
+    it; the long pieces are found and removed as lines, a short one left between them reads
+    as a 1 (with no line beside it: that is the gap the piece fills). A written 1 does not
+    stand on the axis of a printed line.
+
+    Args:
+        candidates: Candidates in working pixels.
+        borders: uint8 ``(H, W)`` upright lines found on the page (255).
+    """
+    out = []
+    for cand in candidates:
+        x, y, w, h = cand.bbox
+        if cand.rejected is None and w < 0.4 * h:
+            reach = h // 2
+            columns = np.s_[max(0, x - 1) : x + w + 1]
+            above = borders[max(0, y - reach) : y, columns]
+            below = borders[y + h : y + h + reach, columns]
+            # Half a digit the line removal cut off along a box side has the side beside it.
+            beside = borders[y : y + h, max(0, x - 2) : x + w + 2]
+            if (above.any() or below.any()) and not beside.any():
+                cand = replace(cand, rejected="a piece of a printed line")
+        out.append(cand)
+    return out
+
+
 def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candidate]:
     """Join kept candidates that are pieces of one digit, stacked with a small gap.
 

@@ -302,6 +302,21 @@ def test_digits_in_a_deep_shadow_on_the_page_are_read(render_page, monkeypatch) 
     assert digitscan.read(image).text == ""  # the shadowed paper taken for the desk
 
 
+def test_a_piece_of_a_broken_printed_line_is_not_a_one(render_page, monkeypatch) -> None:
+    # A faint printed frame line the threshold broke into pieces: the long ones are removed
+    # as a line, the short one between them (alone, between the strings) looks like a 1.
+    from digitscan import segment
+
+    image, _ = render_page(["4096", "38"])
+    for top, bottom in ((100, 400), (412, 460), (472, 800)):
+        cv2.line(image, (1000, top), (1000, bottom), (90, 90, 90), 3)
+    reading = digitscan.read(image)
+    assert reading.text == "4096\n38"
+    assert any(c.rejected == "a piece of a printed line" for c in reading.rejected)
+    monkeypatch.setattr(segment, "reject_line_pieces", lambda candidates, borders: candidates)
+    assert digitscan.read(image).text == "4096\n1\n38"
+
+
 def test_real_fives_and_eights_are_not_dollar_signs(tiny_test) -> None:
     from digitscan.pipeline import looks_like_dollar
     from digitscan.types import BBox, Digit
