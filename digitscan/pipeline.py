@@ -253,7 +253,7 @@ def _classify_lines(
         rejected += marks
         if digits:
             chosen.append(digits)
-    chosen = _drop_edge_ones(chosen, frame, config, rejected)
+    chosen = _drop_border_marks(chosen, frame, config, rejected)
     return _drop_small_lines(chosen, config, rejected)
 
 
@@ -261,7 +261,7 @@ def _classify_lines(
 _FRAME_TOUCH_FRAC = 0.005
 
 
-def _drop_edge_ones(
+def _drop_border_marks(
     lines: list[list[tuple[Digit, Candidate]]],
     frame: tuple[int, int],
     config: ScanConfig,
