@@ -118,12 +118,12 @@ def _grow_into_shadows(closed: Gray, paper: Gray, bright: float) -> Gray:
     filled = np.zeros((paper.shape[0] + 2, paper.shape[1] + 2), np.uint8)
     filled[1:-1, 1:-1][closed < _SHADOW_FLOOR * bright] = 1  # a barrier to the fill
     flags = 4 | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
+    step = (_SHADOW_STEP,) * 3
     for label in range(1, count):
         if stats[label, cv2.CC_STAT_AREA] < _SHADOW_MIN_PAPER * paper.size:
             continue
         ys, xs = np.nonzero(labels == label)
         seed = int(np.argmax(closed[ys, xs]))
-        step = (_SHADOW_STEP,) * 3
         cv2.floodFill(closed, filled, (int(xs[seed]), int(ys[seed])), 0, step, step, flags)
     return np.where(filled[1:-1, 1:-1] == 255, np.uint8(255), paper)
 

@@ -9,6 +9,7 @@ pieces of a digit written in several strokes; :func:`group_lines` orders digits 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import cv2
@@ -155,15 +156,28 @@ def reject_on_edges(
         framed = paper.copy()
         framed[0, :] = framed[-1, :] = framed[:, 0] = framed[:, -1] = 0
         distance = cv2.distanceTransform(framed, cv2.DIST_L2, 3)
-    out = []
-    for cand in candidates:
-        if cand.rejected is None:
-            x, y, w, h = cand.bbox
-            near = distance[y : y + h, x : x + w][cand.mask > 0] < config.edge_margin_px
-            if near.size and near.mean() > config.edge_ink_frac:
-                cand = replace(cand, rejected="on the edge of the paper")
-        out.append(cand)
-    return out
+
+    def along_edge(cand: Candidate) -> bool:
+        x, y, w, h = cand.bbox
+        near = distance[y : y + h, x : x + w][cand.mask > 0] < config.edge_margin_px
+        return bool(near.size and near.mean() > config.edge_ink_frac)
+
+    return _reject_where(candidates, along_edge, "on the edge of the paper")
+
+
+def _reject_where(
+    candidates: list[Candidate], not_a_digit: Callable[[Candidate], bool], reason: str
+) -> list[Candidate]:
+    """The candidates, the kept ones for which ``not_a_digit`` holds rejected for ``reason``."""
+    return [
+        replace(c, rejected=reason) if c.rejected is None and not_a_digit(c) else c
+        for c in candidates
+    ]
+
+
+def _thin_upright(box: BBox) -> bool:
+    """Whether a blob is narrow enough to be a 1 or a piece of an upright line."""
+    return box.w < 0.4 * box.h
 
 
 #: Ring pixels within this distance of ink are left out (a stroke's blurred edge is grey).
@@ -198,23 +212,20 @@ def reject_edge_strokes(
         binary: uint8 ``(H, W)`` ink mask (ink 255), lines included.
         config: ``edge_side_ratio``.
     """
-    out = []
-    for cand in candidates:
-        if cand.rejected is None and (
-            _one_sided(cand.bbox, gray, binary, config) or _dark_ring(cand, gray, binary, config)
-        ):
-            cand = replace(cand, rejected="an edge between light and dark, not a stroke")
-        out.append(cand)
-    return out
+    return _reject_where(
+        candidates,
+        lambda c: _one_sided(c.bbox, gray, binary, config) or _dark_ring(c, gray, binary, config),
+        "an edge between light and dark, not a stroke",
+    )
 
 
 def _one_sided(
     box: BBox, gray: NDArray[np.uint8], binary: NDArray[np.uint8], config: ScanConfig
 ) -> bool:
     """Whether a thin upright blob has paper on one side only (strips left and right)."""
-    x, y, w, h = box
-    if w >= 0.4 * h:
+    if not _thin_upright(box):
         return False
+    x, y, w, h = box
     strip = max(3, h // 4)
     sides = []
     for lo, hi in ((max(0, x - strip), x), (x + w, min(gray.shape[1], x + w + strip))):
@@ -256,20 +267,20 @@ def reject_line_pieces(candidates: list[Candidate], borders: NDArray[np.uint8]) 
         candidates: Candidates in working pixels.
         borders: uint8 ``(H, W)`` upright lines found on the page (255).
     """
-    out = []
-    for cand in candidates:
+
+    def on_a_line(cand: Candidate) -> bool:
+        if not _thin_upright(cand.bbox):
+            return False
         x, y, w, h = cand.bbox
-        if cand.rejected is None and w < 0.4 * h:
-            reach = h // 2
-            columns = np.s_[max(0, x - 1) : x + w + 1]
-            above = borders[max(0, y - reach) : y, columns]
-            below = borders[y + h : y + h + reach, columns]
-            # Half a digit the line removal cut off along a box side has the side beside it.
-            beside = borders[y : y + h, max(0, x - 2) : x + w + 2]
-            if (above.any() or below.any()) and not beside.any():
-                cand = replace(cand, rejected="a piece of a printed line")
-        out.append(cand)
-    return out
+        reach = h // 2
+        columns = np.s_[max(0, x - 1) : x + w + 1]
+        above = borders[max(0, y - reach) : y, columns]
+        below = borders[y + h : y + h + reach, columns]
+        # Half a digit the line removal cut off along a box side has the side beside it.
+        beside = borders[y : y + h, max(0, x - 2) : x + w + 2]
+        return bool((above.any() or below.any()) and not beside.any())
+
+    return _reject_where(candidates, on_a_line, "a piece of a printed line")
 
 
 def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candidate]:
