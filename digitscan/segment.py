@@ -290,10 +290,15 @@ def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candi
     the narrower one (``piece_merge_overlap`` if one is far shorter than the other), the
     vertical gap is under ``merge_gap_frac`` of the taller one, and the result is not much
     taller than a digit (so digits of two lines never merge); or when one is a 5's bar drawn
-    apart from its body (see :func:`_is_top_bar`).
+    apart from its body (see :func:`_is_top_bar`); or when they are the top and bottom
+    halves of one digit, measured against the page's median blob height (see
+    :func:`_halves`).
     """
     kept = [c for c in candidates if c.rejected is None]
     rejected = [c for c in candidates if c.rejected is not None]
+    if not kept:
+        return rejected
+    digit_h = float(np.median([c.bbox.h for c in kept]))
     merged = True
     while merged:
         merged = False
@@ -303,7 +308,7 @@ def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candi
                 a, b = kept[i].bbox, kept[j].bbox
                 if b.x >= a.x2 + _BAR_MAX_GAP * max(a.h, b.h):
                     break
-                if _belong_together(a, b, config):
+                if _belong_together(a, b, config, digit_h):
                     kept[i] = _union(kept[i], kept[j])
                     del kept[j]
                     merged = True
@@ -313,8 +318,10 @@ def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candi
     return kept + rejected
 
 
-def _belong_together(a: BBox, b: BBox, config: ScanConfig) -> bool:
+def _belong_together(a: BBox, b: BBox, config: ScanConfig, digit_h: float) -> bool:
     if _is_top_bar(a, b) or _is_top_bar(b, a):
+        return True
+    if _halves(a, b, config, digit_h):
         return True
     taller, smaller = max(a.h, b.h), min(a.h, b.h)
     # A piece broken off a digit (a 6's or 9's loop, half a 4) may hang well to one side.
@@ -331,6 +338,27 @@ def _belong_together(a: BBox, b: BBox, config: ScanConfig) -> bool:
     return union.h <= 1.6 * taller and (smaller < 0.6 * taller or gap < 0)
 
 
+def _halves(a: BBox, b: BBox, config: ScanConfig, digit_h: float) -> bool:
+    """Whether ``a`` and ``b`` are the top and bottom of one digit broken across the middle.
+
+    Two pieces of a like height, stacked with a small gap, each well under the page's digit
+    height and together about as tall as a digit (a 5 whose stem breaks below the bar).
+    """
+    if max(a.h, b.h) > _HALF_MAX_FRAC * digit_h:
+        return False
+    overlap = min(a.x2, b.x2) - max(a.x, b.x)
+    if overlap < config.merge_overlap * min(a.w, b.w):
+        return False
+    gap = max(a.y, b.y) - min(a.y2, b.y2)
+    if not 0 <= gap <= config.merge_gap_frac * max(a.h, b.h):
+        return False
+    return _HALF_UNION_RANGE[0] * digit_h <= a.union(b).h <= _HALF_UNION_RANGE[1] * digit_h
+
+
+#: A half of a broken digit is at most this fraction of the page's digit height ...
+_HALF_MAX_FRAC = 0.7
+#: ... and the two halves together span this range of it.
+_HALF_UNION_RANGE = (0.75, 1.25)
 #: A blob shorter than this fraction of its neighbour is a piece of a digit, not a whole one.
 _PIECE_MAX_FRAC = 0.7
 #: A 5's detached bar may stand this fraction of the body's height beside it.

@@ -287,6 +287,23 @@ def test_a_loop_broken_off_to_one_side_joins_its_digit(render_page, seed) -> Non
     assert digitscan.read(image, config=ScanConfig(piece_merge_overlap=0.6)).text != "4096\n36"
 
 
+@pytest.mark.parametrize(("text", "seed"), [("53", 1), ("53", 3), ("38", 1), ("82", 2)])
+def test_a_digit_broken_across_its_middle_is_one_digit(
+    render_page, text, seed, monkeypatch
+) -> None:
+    # The first digit of a string loses a band across its middle (a pen that skipped, a
+    # faint stroke the threshold dropped): two halves of a like height, each too short to be
+    # a digit of the string, must not start strings of their own.
+    from digitscan import segment
+
+    image, boxes = render_page(["4096", text], seed=seed)
+    x, y, w, h = boxes[4]
+    image[y + round(0.45 * h) : y + round(0.53 * h), x - 2 : x + w + 2] = 235
+    assert digitscan.read(image).text == f"4096\n{text}"
+    monkeypatch.setattr(segment, "_halves", lambda a, b, config, digit_h: False)
+    assert digitscan.read(image).text != f"4096\n{text}"
+
+
 def test_digits_in_a_deep_shadow_on_the_page_are_read(render_page, monkeypatch) -> None:
     # A shadow darkens the left of the page to 40% (below the paper limit, half the brightest
     # paper) smoothly; the desk round the page is darker still, beyond a sharp edge.
