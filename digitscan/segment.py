@@ -298,7 +298,10 @@ def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candi
     rejected = [c for c in candidates if c.rejected is not None]
     if not kept:
         return rejected
-    digit_h = float(np.median([c.bbox.h for c in kept]))
+    # The page's digit height: the median of the blobs that are not small beside the tall
+    # ones (printed labels and specks can outnumber the digits).
+    heights = np.array([c.bbox.h for c in kept])
+    digit_h = float(np.median(heights[heights >= 0.5 * np.percentile(heights, 90)]))
     merged = True
     while merged:
         merged = False
@@ -350,13 +353,15 @@ def _halves(a: BBox, b: BBox, config: ScanConfig, digit_h: float) -> bool:
     if overlap < config.merge_overlap * min(a.w, b.w):
         return False
     gap = max(a.y, b.y) - min(a.y2, b.y2)
-    if not 0 <= gap <= config.merge_gap_frac * max(a.h, b.h):
+    if not 0 <= gap <= _HALF_MAX_GAP * digit_h:
         return False
     return _HALF_UNION_RANGE[0] * digit_h <= a.union(b).h <= _HALF_UNION_RANGE[1] * digit_h
 
 
 #: A half of a broken digit is at most this fraction of the page's digit height ...
 _HALF_MAX_FRAC = 0.7
+#: ... at most this fraction of it apart ...
+_HALF_MAX_GAP = 0.25
 #: ... and the two halves together span this range of it.
 _HALF_UNION_RANGE = (0.75, 1.25)
 #: A blob shorter than this fraction of its neighbour is a piece of a digit, not a whole one.
