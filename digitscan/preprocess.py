@@ -318,14 +318,7 @@ def find_lines(binary: Gray, min_length_px: int, max_thickness_px: int) -> Gray:
     vertical_long = _long_runs(
         binary, length, round(length * _VERTICAL_LENGTH_FACTOR), max_thickness_px, axis=1
     )
-    short = max(12, length // 3)
-    # Separators may binarise dotted: bridge short gaps along them first. Safe for pen
-    # strokes, because a separator must also join horizontal lines at both ends.
-    bridged = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((max(3, length // 8), 1), np.uint8))
-    vertical_short = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, np.ones((short, 1), np.uint8))
-    separators = _joined_at_both_ends(
-        _thin_only(vertical_short, max_thickness_px, axis=1), horizontal
-    )
+    separators = _separators(binary, horizontal, length, max_thickness_px)
     lines = cv2.bitwise_or(horizontal, cv2.bitwise_or(vertical_long, separators))
     # Widen by a pixel: anti-aliased line edges survive an exact mask as speckle.
     return cv2.bitwise_and(cv2.dilate(lines, np.ones((3, 3), np.uint8)), binary)
@@ -446,6 +439,53 @@ def _thin_only(runs: Gray, max_thickness_px: int, axis: int) -> Gray:
     across = (max_thickness_px + 1, 1) if axis == 0 else (1, max_thickness_px + 1)
     thick = cv2.morphologyEx(runs, cv2.MORPH_OPEN, np.ones(across, np.uint8))
     return cv2.bitwise_and(runs, cv2.bitwise_not(cv2.dilate(thick, np.ones((3, 3), np.uint8))))
+
+
+#: Most rows of a box's separator are a thin line; a digit touching it thickens the rest.
+_SEPARATOR_THIN_SHARE = 0.6
+#: A separator's centre strays at most this many pixels from a straight line (but where it
+#: meets the horizontal lines).
+_SEPARATOR_STRAIGHT_PX = 2.0
+
+
+def _separators(binary: Gray, horizontal: Gray, length: int, max_thickness_px: int) -> Gray:
+    """The upright sides of boxes: straight thin segments from one horizontal line to the next.
+
+    Separators may binarise dotted (short gaps along them are bridged first) and have a digit
+    touching them: only most of their rows need to be thin, where the older test (every row
+    thin) lost the whole separator and read it as a 1 beside the digit. Each is fitted with a
+    straight line (a curved stroke is not a separator), and the ink within its width of that
+    line, in its thin rows, is the separator: where a digit thickens it, the digit keeps its
+    ink.
+    """
+    short = max(12, length // 3)
+    bridged = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((max(3, length // 8), 1), np.uint8))
+    upright = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, np.ones((short, 1), np.uint8))
+    joined = _joined_at_both_ends(upright, horizontal)
+    out = np.zeros_like(binary)
+    if not joined.any():
+        return out
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    for k in range(1, count):
+        x, y, w, h = (int(v) for v in stats[k, :4])
+        ink = (labels[y : y + h, x : x + w] == k) & (bridged[y : y + h, x : x + w] > 0)
+        widths = ink.sum(axis=1)
+        thin = (widths > 0) & (widths <= max_thickness_px)
+        if thin.sum() < _SEPARATOR_THIN_SHARE * h:
+            continue
+        rows = np.nonzero(thin)[0]
+        cols = np.arange(w)
+        centres = (ink[rows] * cols).sum(axis=1) / widths[rows]
+        slope, offset = np.polyfit(rows, centres, 1)
+        if np.percentile(np.abs(centres - (slope * rows + offset)), 90) > _SEPARATOR_STRAIGHT_PX:
+            continue  # a curved stroke, not a printed line
+        half = np.median(widths[rows]) / 2 + 1
+        fitted = slope * np.arange(h)[:, None] + offset
+        # Rows a digit thickens stay ink: its stroke may run along the line there.
+        near = (np.abs(cols[None, :] - fitted) <= half) & thin[:, None]
+        region = out[y : y + h, x : x + w]
+        region[near & (binary[y : y + h, x : x + w] > 0)] = 255
+    return out
 
 
 def _joined_at_both_ends(vertical: Gray, horizontal: Gray) -> Gray:

@@ -92,6 +92,21 @@ def test_comb_box_separators_are_lines() -> None:
     assert lines[100, 130] == 0
 
 
+def test_a_separator_a_digit_touches_is_still_a_line() -> None:
+    page = np.zeros((220, 600), np.uint8)
+    for i in range(7):
+        cv2.line(page, (100 + 60 * i, 50), (100 + 60 * i, 150), 255, 2)
+    cv2.line(page, (100, 50), (460, 50), 255, 2)
+    cv2.line(page, (100, 150), (460, 150), 255, 2)
+    # A digit's upright stroke written against the side at x=220 for a third of its height.
+    cv2.line(page, (224, 85), (224, 120), 255, 5)
+    lines = preprocess.find_lines(page, 96, 6)
+    # Above and below the stroke the side is a line (not left behind as a 1) ...
+    assert lines[60, 220] == 255 and lines[140, 220] == 255
+    # ... and where the stroke runs along it, the stroke keeps its ink.
+    assert lines[100, 224] == 0 and page[100, 224] == 255
+
+
 def test_resize_to_working() -> None:
     image = np.zeros((3000, 4000, 3), np.uint8)
     small, scale = preprocess.resize_to_working(image, 1600)
