@@ -132,7 +132,8 @@ def find_strings(
     rejected = [c for c in candidates if c.rejected is not None]
     kept = [c for c in candidates if c.rejected is None]
     strings = []
-    for grouped in segment.group_lines(kept, config):
+    marks = [c for c in rejected if c.rejected == segment.TOO_SHORT]
+    for grouped in segment.group_lines(kept, config, marks):
         pieces, signs = segment.split_at_borders(grouped, images["borders"], config)
         rejected += signs
         whole_h = float(np.median([c.bbox.h for c in grouped]))

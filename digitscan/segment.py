@@ -9,7 +9,7 @@ pieces of a digit written in several strokes; :func:`group_lines` orders digits 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import cv2
@@ -68,10 +68,14 @@ def reject_by_shape(
     return [c if c.rejected else replace(c, rejected=check(c, page_h, config)) for c in candidates]
 
 
+#: Why a blob too short for a digit is rejected (it may still be a decimal point).
+TOO_SHORT = "too short: a speck, dot or dash"
+
+
 def _too_short(cand: Candidate, page_h: int, config: ScanConfig) -> str | None:
     del page_h
     if cand.bbox.h < config.min_height_px:
-        return "too short: a speck, dot or dash"
+        return TOO_SHORT
     if _is_hairline(cand, config):
         return "a hairline (page edge or ruling), not a pen stroke"
     return None
@@ -409,7 +413,9 @@ def _full_size_height(line: list[Candidate], frac: float) -> float:
     return float(np.median([c.bbox.h for c in line if c.bbox.h >= frac * tallest]))
 
 
-def group_lines(candidates: list[Candidate], config: ScanConfig) -> list[list[Candidate]]:
+def group_lines(
+    candidates: list[Candidate], config: ScanConfig, marks: Sequence[Candidate] = ()
+) -> list[list[Candidate]]:
     """Group kept candidates into strings, each left to right; strings top to bottom.
 
     A candidate joins the string whose rightmost member overlaps it vertically (by
@@ -418,11 +424,16 @@ def group_lines(candidates: list[Candidate], config: ScanConfig) -> list[list[Ca
     string (smaller blobs join: punctuation is dropped later). Chaining neighbour to
     neighbour, rather than comparing with a whole line's extent, keeps a slightly rotated
     string together.
+
+    ``marks`` (blobs rejected as too small to be digits) join a string only where a decimal
+    point or comma would sit: the digits after the point may then stand as far from it as
+    from a digit. They are not returned.
     """
     lines: list[list[Candidate]] = []
-    for cand in sorted(candidates, key=lambda c: c.bbox.x):
+    for cand in sorted([*candidates, *marks], key=lambda c: c.bbox.x):
         best, best_gap = None, None
         box = cand.bbox
+        is_mark = cand.rejected is not None
         for line in lines:
             # The string's height is its full-size members': slivers and punctuation beside
             # a lone digit must not make the next digit look "much taller than the string".
@@ -435,18 +446,42 @@ def group_lines(candidates: list[Candidate], config: ScanConfig) -> list[list[Ca
             if box.h > config.line_join_max_height * height:
                 continue  # much taller than the string: an edge or another string's digit
             overlap = min(last.y2, box.y2) - max(last.y, box.y)
-            if overlap < config.line_overlap * min(last.h, box.h):
+            if is_mark and line[-1].rejected is not None:
+                continue  # one point between digits: marks never chain (ruling remnants)
+            level = not is_mark and overlap >= config.line_overlap * min(last.h, box.h)
+            if not level and not _on_baseline(box, last):
                 continue
             gap = box.x - right
             if gap > config.line_gap_frac * height:
                 continue
             if best_gap is None or gap < best_gap:
                 best, best_gap = line, gap
-        if best is None:
-            lines.append([cand])
-        else:
+        if best is not None:
             best.append(cand)
-    return order_lines(lines)
+        elif not is_mark:
+            lines.append([cand])
+    return order_lines([[c for c in line if c.rejected is None] for line in lines])
+
+
+#: A mark at most this fraction of a digit's height may be a decimal point or a comma.
+_MARK_MAX_FRAC = 0.4
+#: ... and at most this many times wider than tall.
+_MARK_MAX_ASPECT = 1.6
+
+
+def _on_baseline(mark: BBox, digit: BBox) -> bool:
+    """Whether a small mark sits where a decimal point or comma goes after ``digit``.
+
+    It is round or upright (what is left of a ruled line is flat), its bottom is in the
+    digit's lower half or hangs a little below it (a comma); it joins
+    the string, so the digits after it join too however wide the gap around the point, and
+    it is dropped as punctuation later.
+    """
+    return (
+        mark.h <= _MARK_MAX_FRAC * digit.h
+        and mark.w <= _MARK_MAX_ASPECT * mark.h
+        and digit.y + 0.5 * digit.h <= mark.y2 <= digit.y2 + 0.35 * digit.h
+    )
 
 
 def order_lines(lines: list[list[Candidate]]) -> list[list[Candidate]]:

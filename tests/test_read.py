@@ -304,6 +304,26 @@ def test_a_digit_broken_across_its_middle_is_one_digit(
     assert digitscan.read(image).text != f"4096\n{text}"
 
 
+@pytest.mark.parametrize("seed", [0, 4])
+def test_a_decimal_point_holds_a_widely_spaced_amount_together(
+    render_page, seed, monkeypatch
+) -> None:
+    # "95 . 24": the gap round the point is wider than digits of one string stand apart.
+    from digitscan import segment
+
+    image, boxes = render_page(["4096", "9524"], seed=seed)
+    x, y, w, h = boxes[6]
+    right = boxes[7][0] + boxes[7][2]
+    shift = round(1.5 * h)
+    image[y : y + h, x + shift : right + shift] = image[y : y + h, x:right].copy()
+    image[y : y + h, x : x + shift] = 235
+    point = (boxes[5][0] + boxes[5][2] + x + shift) // 2
+    cv2.circle(image, (point, y + h - 5), 5, (30, 30, 30), -1)
+    assert digitscan.read(image).text == "4096\n9524"
+    monkeypatch.setattr(segment, "_on_baseline", lambda mark, digit: False)
+    assert digitscan.read(image).text == "4096\n95\n24"
+
+
 def test_digits_in_a_deep_shadow_on_the_page_are_read(render_page, monkeypatch) -> None:
     # A shadow darkens the left of the page to 40% (below the paper limit, half the brightest
     # paper) smoothly; the desk round the page is darker still, beyond a sharp edge.
