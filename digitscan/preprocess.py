@@ -429,7 +429,40 @@ def _long_runs(binary: Gray, length: int, span: int, max_thickness_px: int, axis
     keep[0] = False
     kept = np.where(keep[labels], np.uint8(255), np.uint8(0))
     full = cv2.resize(kept, (runs.shape[1], runs.shape[0]), interpolation=cv2.INTER_NEAREST)
-    return cv2.bitwise_and(runs, full)
+    lines = cv2.bitwise_and(runs, full)
+    if axis == 1:
+        return lines  # upright lines must be long themselves (see find_lines)
+    return _drop_parallel_pieces(lines, binary, span, max_thickness_px + 2)
+
+
+def _drop_parallel_pieces(lines: Gray, binary: Gray, span: int, reach: int) -> Gray:
+    """Drop short horizontal runs lying alongside a line instead of continuing it.
+
+    A short run counts as line when its structure is long: a line broken by crossing strokes,
+    or stepping across rows because it is slightly tilted, meets its other pieces end to end.
+    A pen stroke drawn just beside a line (a 7's bar under the top of its box) joins the
+    line's structure too, but runs along it: most of its length has line within ``reach``
+    pixels across, with paper between the two (a tilted line's steps touch).
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    short = np.nonzero(stats[1:, cv2.CC_STAT_WIDTH] < span)[0] + 1
+    if not short.size:
+        return lines
+    out = lines.copy()
+    for k in short:
+        x, y, w, h = (int(v) for v in stats[k, :4])
+        top, bottom = max(0, y - reach), y + h + reach
+        band = labels[top:bottom, x : x + w]
+        column = binary[top:bottom, x : x + w] > 0
+        pieces = (column[1:] & ~column[:-1]).sum(axis=0) + column[0]
+        beside = ((band > 0) & (band != k)).any(axis=0) & (pieces >= 2)
+        if beside.mean() > _PARALLEL_SHARE:
+            out[top:bottom, x : x + w][band == k] = 0
+    return out
+
+
+#: A short run with line beside it along more than this share of its length is a stroke.
+_PARALLEL_SHARE = 0.5
 
 
 def _thin_only(runs: Gray, max_thickness_px: int, axis: int) -> Gray:

@@ -107,6 +107,21 @@ def test_a_separator_a_digit_touches_is_still_a_line() -> None:
     assert lines[100, 224] == 0 and page[100, 224] == 255
 
 
+def test_a_bar_drawn_just_under_a_box_line_is_not_line(monkeypatch) -> None:
+    page = np.zeros((200, 600), np.uint8)
+    cv2.rectangle(page, (100, 50), (460, 150), 255, 2)
+    for x in range(160, 460, 60):
+        cv2.line(page, (x, 50), (x, 150), 255, 2)
+    # A 7 in the first box, its bar three pixels under the box's top line.
+    cv2.line(page, (108, 57), (150, 57), 255, 4)
+    cv2.line(page, (150, 57), (128, 140), 255, 4)
+    lines = preprocess.find_lines(page, 96, 6)
+    assert lines[50, 300] == 255 and lines[50, 130] == 255  # the box's top line
+    assert not lines[56:59, 115:145].any()  # the 7's bar
+    monkeypatch.setattr(preprocess, "_drop_parallel_pieces", lambda lines, *args: lines)
+    assert preprocess.find_lines(page, 96, 6)[56:59, 115:145].any()
+
+
 def test_resize_to_working() -> None:
     image = np.zeros((3000, 4000, 3), np.uint8)
     small, scale = preprocess.resize_to_working(image, 1600)
