@@ -489,7 +489,8 @@ def _separators(binary: Gray, horizontal: Gray, length: int, max_thickness_px: i
     thin) lost the whole separator and read it as a 1 beside the digit. Each is fitted with a
     straight line (a curved stroke is not a separator), and the ink within its width of that
     line, in its thin rows, is the separator: where a digit thickens it, the digit keeps its
-    ink.
+    ink. A straight 1 filling its box from line to line is told from the sides by where it
+    stands: the sides of a row of boxes are evenly spaced (:func:`_evenly_spaced`).
     """
     short = max(12, length // 3)
     bridged = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((max(3, length // 8), 1), np.uint8))
@@ -499,6 +500,7 @@ def _separators(binary: Gray, horizontal: Gray, length: int, max_thickness_px: i
     if not joined.any():
         return out
     count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    found: list[_Separator] = []
     for k in range(1, count):
         x, y, w, h = (int(v) for v in stats[k, :4])
         ink = (labels[y : y + h, x : x + w] == k) & (bridged[y : y + h, x : x + w] > 0)
@@ -516,9 +518,50 @@ def _separators(binary: Gray, horizontal: Gray, length: int, max_thickness_px: i
         fitted = slope * np.arange(h)[:, None] + offset
         # Rows a digit thickens stay ink: its stroke may run along the line there.
         near = (np.abs(cols[None, :] - fitted) <= half) & thin[:, None]
+        found.append((x + offset + slope * h / 2, (x, y, w, h), near))
+    for _, (x, y, w, h), near in _evenly_spaced(found):
         region = out[y : y + h, x : x + w]
         region[near & (binary[y : y + h, x : x + w] > 0)] = 255
     return out
+
+
+#: Sides of one row of boxes stand a box's width apart: an upright stroke closer than this
+#: fraction of it to the sides on both its left and right is a 1 written inside a box.
+_SEPARATOR_MIN_SPACING = 0.85
+
+
+#: A separator found: ``(centre_x, (x, y, w, h), mask within that box)``.
+_Separator = tuple[float, tuple[int, int, int, int], NDArray[np.bool_]]
+
+
+def _evenly_spaced(found: list[_Separator]) -> list[_Separator]:
+    """The separators without the straight 1s that filled their box from line to line.
+
+    Candidates spanning the same rows (one row of boxes) are compared with the median
+    spacing of the row; the first and last of a row have one neighbour and are kept.
+    """
+    kept: list[_Separator] = []
+    rows: list[list[_Separator]] = []
+    for item in sorted(found, key=lambda f: f[1][1]):
+        _, (_, y, _, h), _ = item
+        for row in rows:
+            _, (_, ry, _, rh), _ = row[0]
+            if abs(y - ry) <= 0.2 * rh and abs(y + h - ry - rh) <= 0.2 * rh:
+                row.append(item)
+                break
+        else:
+            rows.append([item])
+    for row in rows:
+        row.sort(key=lambda f: f[0])
+        centres = np.array([f[0] for f in row])
+        if len(row) < 3:
+            kept += row
+            continue
+        gaps = np.diff(centres)
+        close = _SEPARATOR_MIN_SPACING * float(np.median(gaps))
+        crowded = (np.append(np.inf, gaps) < close) & (np.append(gaps, np.inf) < close)
+        kept += [f for f, drop in zip(row, crowded, strict=True) if not drop]
+    return kept
 
 
 def _joined_at_both_ends(vertical: Gray, horizontal: Gray) -> Gray:

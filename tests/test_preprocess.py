@@ -122,6 +122,20 @@ def test_a_bar_drawn_just_under_a_box_line_is_not_line(monkeypatch) -> None:
     assert preprocess.find_lines(page, 96, 6)[56:59, 115:145].any()
 
 
+def test_a_straight_one_filling_its_box_is_not_a_separator(monkeypatch) -> None:
+    page = np.zeros((220, 600), np.uint8)
+    for i in range(7):
+        cv2.line(page, (100 + 60 * i, 50), (100 + 60 * i, 150), 255, 2)
+    cv2.line(page, (100, 50), (460, 50), 255, 2)
+    cv2.line(page, (100, 150), (460, 150), 255, 2)
+    cv2.line(page, (250, 55), (250, 145), 255, 2)  # a 1 in the third box, nearly line to line
+    lines = preprocess.find_lines(page, 96, 6)
+    assert lines[100, 220] == 255 and lines[100, 280] == 255  # the box's sides
+    assert not lines[60:140, 245:256].any()
+    monkeypatch.setattr(preprocess, "_evenly_spaced", lambda found: found)
+    assert preprocess.find_lines(page, 96, 6)[60:140, 245:256].any()
+
+
 def test_resize_to_working() -> None:
     image = np.zeros((3000, 4000, 3), np.uint8)
     small, scale = preprocess.resize_to_working(image, 1600)
