@@ -80,12 +80,18 @@ def test_lines_removed_strokes_kept(angle: float) -> None:
     assert 70 <= h <= 90  # whole: not cut where it crosses the line
 
 
+def comb_row(top: int, bottom: int) -> np.ndarray:
+    """A binary page with a row of six comb boxes, 60 px wide from x=100, lines 2 px."""
+    page = np.zeros((220, 600), np.uint8)
+    for x in range(100, 461, 60):
+        cv2.line(page, (x, top), (x, bottom), 255, 2)
+    cv2.line(page, (100, top), (460, top), 255, 2)
+    cv2.line(page, (100, bottom), (460, bottom), 255, 2)
+    return page
+
+
 def test_comb_box_separators_are_lines() -> None:
-    page = np.zeros((200, 600), np.uint8)
-    for i in range(7):
-        cv2.line(page, (100 + 60 * i, 60), (100 + 60 * i, 140), 255, 2)
-    cv2.line(page, (100, 60), (460, 60), 255, 2)
-    cv2.line(page, (100, 140), (460, 140), 255, 2)
+    page = comb_row(60, 140)
     cv2.line(page, (130, 75), (130, 125), 255, 6)  # a thick '1' inside a box: not a line
     lines = preprocess.find_lines(page, 96, 6)
     assert lines[100, 220] == 255 and lines[60, 300] == 255  # separator and border found
@@ -93,11 +99,7 @@ def test_comb_box_separators_are_lines() -> None:
 
 
 def test_a_separator_a_digit_touches_is_still_a_line() -> None:
-    page = np.zeros((220, 600), np.uint8)
-    for i in range(7):
-        cv2.line(page, (100 + 60 * i, 50), (100 + 60 * i, 150), 255, 2)
-    cv2.line(page, (100, 50), (460, 50), 255, 2)
-    cv2.line(page, (100, 150), (460, 150), 255, 2)
+    page = comb_row(50, 150)
     # A digit's upright stroke written against the side at x=220 for a third of its height.
     cv2.line(page, (224, 85), (224, 120), 255, 5)
     lines = preprocess.find_lines(page, 96, 6)
@@ -108,10 +110,7 @@ def test_a_separator_a_digit_touches_is_still_a_line() -> None:
 
 
 def test_a_bar_drawn_just_under_a_box_line_is_not_line(monkeypatch) -> None:
-    page = np.zeros((200, 600), np.uint8)
-    cv2.rectangle(page, (100, 50), (460, 150), 255, 2)
-    for x in range(160, 460, 60):
-        cv2.line(page, (x, 50), (x, 150), 255, 2)
+    page = comb_row(50, 150)
     # A 7 in the first box, its bar three pixels under the box's top line.
     cv2.line(page, (108, 57), (150, 57), 255, 4)
     cv2.line(page, (150, 57), (128, 140), 255, 4)
@@ -123,11 +122,7 @@ def test_a_bar_drawn_just_under_a_box_line_is_not_line(monkeypatch) -> None:
 
 
 def test_a_straight_one_filling_its_box_is_not_a_separator(monkeypatch) -> None:
-    page = np.zeros((220, 600), np.uint8)
-    for i in range(7):
-        cv2.line(page, (100 + 60 * i, 50), (100 + 60 * i, 150), 255, 2)
-    cv2.line(page, (100, 50), (460, 50), 255, 2)
-    cv2.line(page, (100, 150), (460, 150), 255, 2)
+    page = comb_row(50, 150)
     cv2.line(page, (250, 55), (250, 145), 255, 2)  # a 1 in the third box, nearly line to line
     lines = preprocess.find_lines(page, 96, 6)
     assert lines[100, 220] == 255 and lines[100, 280] == 255  # the box's sides
