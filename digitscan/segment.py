@@ -368,6 +368,7 @@ _HALF_MAX_FRAC = 0.7
 _HALF_MAX_GAP = 0.25
 #: ... and the two halves together span this range of it.
 _HALF_UNION_RANGE = (0.75, 1.25)
+
 #: A blob shorter than this fraction of its neighbour is a piece of a digit, not a whole one.
 _PIECE_MAX_FRAC = 0.7
 #: A 5's detached bar may stand this fraction of the body's height beside it.
