@@ -485,8 +485,8 @@ def _separators(binary: Gray, horizontal: Gray, length: int, max_thickness_px: i
     """The upright sides of boxes: straight thin segments from one horizontal line to the next.
 
     Separators may binarise dotted (short gaps along them are bridged first) and have a digit
-    touching them: only most of their rows need to be thin, where the older test (every row
-    thin) lost the whole separator and read it as a 1 beside the digit. Each is fitted with a
+    touching them: only most of their rows need to be thin (a digit against a side must not
+    hide the whole side, which would then be read as a 1 beside it). Each is fitted with a
     straight line (a curved stroke is not a separator), and the ink within its width of that
     line, in its thin rows, is the separator: where a digit thickens it, the digit keeps its
     ink. A straight 1 filling its box from line to line is told from the sides by where it

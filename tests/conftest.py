@@ -171,6 +171,21 @@ def xdotool(display: str, *args: str) -> str:
     return proc.stdout
 
 
+def _wait_until_shown(display: str, window: str, timeout_s: float = 20.0) -> None:
+    """Wait until a window has its picture's size: the app creates the window before it
+    first shows a picture in it, and mouse events sent to the still tiny window are lost."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        geometry = xdotool(display, "getwindowgeometry", "--shell", window)
+        size = dict(line.split("=", 1) for line in geometry.split() if "=" in line)
+        if int(size.get("WIDTH", 0)) >= 100 and int(size.get("HEIGHT", 0)) >= 100:
+            time.sleep(0.2)  # and let its event loop start
+            return
+        time.sleep(0.05)
+
+
 def run_in_window(display: str, args: list[str], title: str, act) -> CliResult:
     """Run ``python -m digitscan ARGS`` on ``display``, call ``act(window_id)`` once its window
     titled ``title`` is up, then wait for the command to end (killed if it does not)."""
@@ -184,7 +199,9 @@ def run_in_window(display: str, args: list[str], title: str, act) -> CliResult:
         env={**os.environ, "DISPLAY": display},
     )
     try:
-        act(xdotool(display, "search", "--sync", "--name", title).split()[0])
+        window = xdotool(display, "search", "--sync", "--name", title).split()[0]
+        _wait_until_shown(display, window)
+        act(window)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
