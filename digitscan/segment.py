@@ -431,11 +431,14 @@ def group_lines(
     from a digit. They are not returned.
     """
     lines: list[list[Candidate]] = []
-    for cand in sorted([*candidates, *marks], key=lambda c: c.bbox.x):
+    points = [m for m in marks if _point_shaped(m.bbox)]  # not the flat remnants of ruling
+    for cand in sorted([*candidates, *points], key=lambda c: c.bbox.x):
         best, best_gap = None, None
         box = cand.bbox
         is_mark = cand.rejected is not None
         for line in lines:
+            if is_mark and line[-1].rejected is not None:
+                continue  # one point between digits: marks never chain
             # The string's height is its full-size members': slivers and punctuation beside
             # a lone digit must not make the next digit look "much taller than the string".
             height = _full_size_height(line, 0.5)
@@ -447,8 +450,6 @@ def group_lines(
             if box.h > config.line_join_max_height * height:
                 continue  # much taller than the string: an edge or another string's digit
             overlap = min(last.y2, box.y2) - max(last.y, box.y)
-            if is_mark and line[-1].rejected is not None:
-                continue  # one point between digits: marks never chain (ruling remnants)
             level = not is_mark and overlap >= config.line_overlap * min(last.h, box.h)
             if not level and not _on_baseline(box, last):
                 continue
@@ -470,17 +471,21 @@ _MARK_MAX_FRAC = 0.4
 _MARK_MAX_ASPECT = 1.6
 
 
+def _point_shaped(mark: BBox) -> bool:
+    """Round or upright, as a decimal point or comma is (what is left of a ruled line is flat)."""
+    return mark.w <= _MARK_MAX_ASPECT * mark.h
+
+
 def _on_baseline(mark: BBox, digit: BBox) -> bool:
     """Whether a small mark sits where a decimal point or comma goes after ``digit``.
 
-    It is round or upright (what is left of a ruled line is flat), its bottom is in the
-    digit's lower half or hangs a little below it (a comma); it joins
-    the string, so the digits after it join too however wide the gap around the point, and
-    it is dropped as punctuation later.
+    Point-shaped, its bottom in the digit's lower half or hanging a little below it (a
+    comma). It joins the string, so the digits after it join too however wide the gap round
+    the point, and it is dropped as punctuation later.
     """
     return (
         mark.h <= _MARK_MAX_FRAC * digit.h
-        and mark.w <= _MARK_MAX_ASPECT * mark.h
+        and _point_shaped(mark)
         and digit.y + 0.5 * digit.h <= mark.y2 <= digit.y2 + 0.35 * digit.h
     )
 
