@@ -153,6 +153,37 @@ def write_string(
     return cursor
 
 
+def write_fitted(
+    scene: Scene,
+    text: str,
+    x: int,
+    y_baseline: int,
+    right: int,
+    pen: Pen,
+    src: DigitSource,
+    rng: np.random.Generator,
+    spacing: float,
+) -> None:
+    """Write ``text`` as :func:`write_string` does, smaller if need be to end before ``right``.
+
+    A writer running out of room writes smaller, not off the paper. Each retry replays the
+    same random draws (same digits, same jitter), so only the pen's size changes, and the
+    photos rendered after this one are the same as if no retry had been needed.
+    """
+    state = rng.bit_generator.state
+    page, digits = scene.page.copy(), len(scene.digits)
+    for _ in range(4):
+        end = write_string(scene, text, x, y_baseline, pen, src, rng, spacing, record=False)
+        if end <= right:
+            return
+        rng.bit_generator.state = state
+        scene.page[:] = page
+        del scene.digits[digits:]
+        shrink = 0.97 * (right - x) / (end - x)
+        pen = Pen(pen.ink, pen.thickness, max(8, round(pen.height_px * shrink)))
+    write_string(scene, text, x, y_baseline, pen, src, rng, spacing, record=False)
+
+
 def render_mark(char: str, h: int, pen: Pen) -> NDArray[np.float32]:
     """Decimal points, commas and dashes, as written in amounts."""
     width = max(2, round(h * 0.09 * pen.thickness))
@@ -235,18 +266,10 @@ def scene_cheque(rng, src, size) -> Scene:
         INKS[rng.choice(["black", "blue"])], rng.uniform(0.8, 1.4), round((box[3] - box[1]) * 0.6)
     )
     text = amount + ("." + "".join(str(d) for d in rng.integers(0, 10, 2)) if cents else "")
-    end = write_string(
-        scene,
-        text,
-        box[0] + w // 60,
-        box[3] - (box[3] - box[1]) // 6,
-        pen,
-        src,
-        rng,
-        spacing=0.15,
-        record=False,
-    )
-    del end
+    left, baseline = box[0] + w // 60, box[3] - (box[3] - box[1]) // 6
+    # The returned end includes a gap and the digit's margin: ink may reach the box's side.
+    right = box[2] + pen.height_px // 4
+    write_fitted(scene, text, left, baseline, right, pen, src, rng, spacing=0.15)
     scene.lines.append((box[1], text.replace(".", "")))
     cv2.line(page, (w // 12, h * 3 // 4), (w * 5 // 12, h * 3 // 4), PRINT, 1)
     print_text(page, "MEMO", w // 12, h * 3 // 4 - 6, w / 1800)

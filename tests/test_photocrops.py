@@ -73,3 +73,17 @@ def test_crops_do_not_depend_on_the_number_of_workers(tiny_train) -> None:
     two = photo_crops(*tiny_train, 4, seed=2, jobs=2)
     assert one.photos == 4 and one.digits > 10 and len(one.labels) > 0.8 * one.digits
     assert np.array_equal(one.images, two.images) and np.array_equal(one.labels, two.labels)
+
+
+def test_a_long_cheque_amount_is_written_smaller_to_stay_in_its_box(tiny_train) -> None:
+    w, h = 1600, 720
+    heights = []
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        scene = synth.scene_cheque(rng, synth.DigitSource(*tiny_train, rng), (w, h))
+        corners = np.concatenate([c for _, c in scene.digits])
+        # Ink may touch the amount box's right side (at w - w // 12), never run off the cheque.
+        assert corners[:, 0].max() <= w - w // 12 + 4
+        assert len(scene.digits) == len(scene.expected()[0])
+        heights.append(np.ptp(corners[:, 1]))
+    assert min(heights) < 0.8 * max(heights)  # some amounts were long enough to need it
