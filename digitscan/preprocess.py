@@ -18,6 +18,9 @@ Gray = NDArray[np.uint8]
 #: Vertical lines must be this many times longer than horizontal ones: a written 1 is a long
 #: straight vertical stroke, while horizontal strokes (a 7's bar) are short.
 _VERTICAL_LENGTH_FACTOR = 2.5
+#: An upright line up to twice the thickness limit counts if it spans this share of the
+#: page's height: no handwritten 1 is that tall and that thin.
+_THICK_LINE_SPAN = 0.5
 #: Illumination is estimated at 1/4 resolution: shadows vary slowly, and it is 16x cheaper.
 _BACKGROUND_SHRINK = 4
 
@@ -316,7 +319,12 @@ def find_lines(binary: Gray, min_length_px: int, max_thickness_px: int) -> Gray:
     length = max(8, int(min_length_px))
     horizontal = _long_runs(binary, length, length, max_thickness_px, axis=0)
     vertical_long = _long_runs(
-        binary, length, round(length * _VERTICAL_LENGTH_FACTOR), max_thickness_px, axis=1
+        binary,
+        length,
+        round(length * _VERTICAL_LENGTH_FACTOR),
+        max_thickness_px,
+        axis=1,
+        thick_span=round(_THICK_LINE_SPAN * binary.shape[0]),
     )
     separators = _separators(binary, horizontal, length, max_thickness_px)
     lines = cv2.bitwise_or(horizontal, cv2.bitwise_or(vertical_long, separators))
@@ -407,8 +415,19 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
     return images, skew
 
 
-def _long_runs(binary: Gray, length: int, span: int, max_thickness_px: int, axis: int) -> Gray:
-    """Thin straight runs along ``axis`` (0 horizontal, 1 vertical) in structures >= ``span``."""
+def _long_runs(
+    binary: Gray,
+    length: int,
+    span: int,
+    max_thickness_px: int,
+    axis: int,
+    thick_span: int | None = None,
+) -> Gray:
+    """Thin straight runs along ``axis`` (0 horizontal, 1 vertical) in structures >= ``span``.
+
+    With ``thick_span``, runs up to twice as thick count too in structures that long (a
+    notebook's margin line, drawn or blurred thicker than the ruling, spans the page).
+    """
     grow = (3, 1) if axis == 0 else (1, 3)  # numpy (rows, cols): across the run
     grown = cv2.dilate(binary, np.ones(grow, np.uint8))
     # Faint printed lines binarise as dashes: bridge short gaps along the run first.
@@ -417,7 +436,18 @@ def _long_runs(binary: Gray, length: int, span: int, max_thickness_px: int, axis
         grown, cv2.MORPH_CLOSE, np.ones((1, gap) if axis == 0 else (gap, 1), np.uint8)
     )
     kernel = np.ones((1, max(4, length // 2)) if axis == 0 else (max(4, length // 2), 1), np.uint8)
-    runs = _thin_only(cv2.morphologyEx(grown, cv2.MORPH_OPEN, kernel), max_thickness_px + 2, axis)
+    opened = cv2.morphologyEx(grown, cv2.MORPH_OPEN, kernel)
+    lines = _spanning(_thin_only(opened, max_thickness_px + 2, axis), span, axis)
+    if thick_span is not None:
+        thick = _spanning(_thin_only(opened, 2 * max_thickness_px + 2, axis), thick_span, axis)
+        lines = cv2.bitwise_or(lines, thick)
+    if axis == 1:
+        return lines  # upright lines must be long themselves (see find_lines)
+    return _drop_parallel_pieces(lines, binary, span, max_thickness_px + 2)
+
+
+def _spanning(runs: Gray, span: int, axis: int) -> Gray:
+    """The runs in connected structures at least ``span`` long along ``axis``."""
     if not runs.any():
         return runs
     # The span of each structure is measured at half resolution (4x fewer pixels; a line's
@@ -429,10 +459,7 @@ def _long_runs(binary: Gray, length: int, span: int, max_thickness_px: int, axis
     keep[0] = False
     kept = np.where(keep[labels], np.uint8(255), np.uint8(0))
     full = cv2.resize(kept, (runs.shape[1], runs.shape[0]), interpolation=cv2.INTER_NEAREST)
-    lines = cv2.bitwise_and(runs, full)
-    if axis == 1:
-        return lines  # upright lines must be long themselves (see find_lines)
-    return _drop_parallel_pieces(lines, binary, span, max_thickness_px + 2)
+    return cv2.bitwise_and(runs, full)
 
 
 def _drop_parallel_pieces(lines: Gray, binary: Gray, span: int, reach: int) -> Gray:

@@ -131,6 +131,17 @@ def test_a_straight_one_filling_its_box_is_not_a_separator(monkeypatch) -> None:
     assert preprocess.find_lines(page, 96, 6)[60:140, 245:256].any()
 
 
+def test_a_thick_margin_line_across_the_page_is_a_line() -> None:
+    page = np.zeros((600, 800), np.uint8)
+    for y in range(40, 600, 60):
+        cv2.line(page, (20, y), (780, y), 255, 2)  # blue ruling
+    cv2.line(page, (100, 20), (108, 580), 255, 8)  # a red margin, thick and a little tilted
+    cv2.line(page, (400, 130), (400, 290), 255, 8)  # a tall felt-pen 1 as thick
+    lines = preprocess.find_lines(page, 96, 6)
+    assert lines[70:550:30, 98:112].any(axis=1).all()  # the margin, all the way down
+    assert not lines[165:215, 395:406].any() and not lines[225:275, 395:406].any()
+
+
 def test_resize_to_working() -> None:
     image = np.zeros((3000, 4000, 3), np.uint8)
     small, scale = preprocess.resize_to_working(image, 1600)
