@@ -133,14 +133,16 @@ def find_strings(
     kept = [c for c in candidates if c.rejected is None]
     strings = []
     marks = [c for c in rejected if c.rejected == segment.TOO_SHORT]
+    borders = images["borders"]
+    leaning = segment.with_upright_rejects(borders, rejected)
     for grouped in segment.group_lines(kept, config, marks):
-        pieces, signs = segment.split_at_borders(grouped, images["borders"], config)
+        pieces, signs = segment.split_at_borders(grouped, borders, config, leaning)
         rejected += signs
         whole_h = float(np.median([c.bbox.h for c in grouped]))
         for line in pieces:
             merged = segment.merge_pieces(line, config)
-            joined = segment.join_across_borders(merged, images["borders"], config)
-            boxed, sides = segment.drop_box_sides(joined, images["borders"], config)
+            joined = segment.join_across_borders(merged, borders, config)
+            boxed, sides = segment.drop_box_sides(joined, leaning, config)
             digits, dropped = segment.drop_punctuation(boxed, config, whole_h)
             rejected += sides + dropped
             if digits:

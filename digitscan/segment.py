@@ -70,6 +70,10 @@ def reject_by_shape(
 
 #: Why a blob too short for a digit is rejected (it may still be a decimal point).
 TOO_SHORT = "too short: a speck, dot or dash"
+#: Why a long blob of tiny pen width is rejected.
+HAIRLINE = "a hairline (page edge or ruling), not a pen stroke"
+#: Why a thin upright blob on the axis of a printed line is rejected.
+LINE_PIECE = "a piece of a printed line"
 
 
 def _too_short(cand: Candidate, page_h: int, config: ScanConfig) -> str | None:
@@ -77,7 +81,7 @@ def _too_short(cand: Candidate, page_h: int, config: ScanConfig) -> str | None:
     if cand.bbox.h < config.min_height_px:
         return TOO_SHORT
     if _is_hairline(cand, config):
-        return "a hairline (page edge or ruling), not a pen stroke"
+        return HAIRLINE
     return None
 
 
@@ -114,7 +118,7 @@ def _shape_problem(cand: Candidate, page_h: int, config: ScanConfig) -> str | No
     ):
         return "solid: a blot or an edge"
     if _is_hairline(cand, config):
-        return "a hairline (page edge or ruling), not a pen stroke"
+        return HAIRLINE
     return None
 
 
@@ -284,7 +288,7 @@ def reject_line_pieces(candidates: list[Candidate], borders: NDArray[np.uint8]) 
         beside = borders[y : y + h, max(0, x - 2) : x + w + 2]
         return bool((above.any() or below.any()) and not beside.any())
 
-    return _reject_where(candidates, on_a_line, "a piece of a printed line")
+    return _reject_where(candidates, on_a_line, LINE_PIECE)
 
 
 def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candidate]:
@@ -590,7 +594,7 @@ def _border_at(a: BBox, b: BBox, borders: NDArray[np.uint8]) -> bool:
     left, right = max(0, min(a.x2, b.x) - 2), max(a.x2, b.x) + 2
     top, bottom = min(a.y, b.y), max(a.y2, b.y2)
     region = borders[top:bottom, left:right]
-    return bool(region.size) and int((region > 0).sum(axis=0).max()) >= 0.5 * min(a.h, b.h)
+    return bool(region.size) and int((region > 0).any(axis=1).sum()) >= 0.5 * min(a.h, b.h)
 
 
 def _closed_across(cand: Candidate, left: int, right: int) -> Candidate:
@@ -603,8 +607,31 @@ def _closed_across(cand: Candidate, left: int, right: int) -> Candidate:
     return Candidate(cand.bbox, mask)
 
 
+def with_upright_rejects(
+    borders: NDArray[np.uint8], rejected: list[Candidate]
+) -> NDArray[np.uint8]:
+    """The page's upright lines plus the hairlines and line pieces rejected as blobs.
+
+    A box's side leaning by perspective is not found as a line (its runs are not upright)
+    but as a blob, rejected as a hairline, often with a piece of the box's top or bottom.
+    Added to the border mask, it counts as a border where the string stages look for one
+    (a row of comb boxes is found as one, not cut at the few sides found as lines).
+    """
+    lines = [c for c in rejected if c.rejected in (HAIRLINE, LINE_PIECE)]
+    if not lines:
+        return borders
+    out = borders.copy()
+    for cand in lines:
+        x, y, w, h = cand.bbox
+        out[y : y + h, x : x + w] |= cand.mask
+    return out
+
+
 def split_at_borders(
-    line: list[Candidate], borders: NDArray[np.uint8], config: ScanConfig
+    line: list[Candidate],
+    borders: NDArray[np.uint8],
+    config: ScanConfig,
+    comb_borders: NDArray[np.uint8] | None = None,
 ) -> tuple[list[list[Candidate]], list[Candidate]]:
     """Split a string where a printed vertical line (a box border) stands between two blobs.
 
@@ -617,13 +644,16 @@ def split_at_borders(
         line: Candidates left to right.
         borders: uint8 ``(H, W)`` mask of printed vertical lines, same pixels as ``line``.
         config: ``border_sign_frac``.
+        comb_borders: A fuller mask to tell a row of boxes by (default ``borders``): with
+            the leaning sides :func:`with_upright_rejects` adds, which are never cut at (a
+            thin 1 may be rejected as a hairline).
 
     Returns:
         ``(strings, rejected)``.
     """
     if len(line) < 2:
         return [line], []
-    if _is_comb(line, borders, config):
+    if _is_comb(line, borders if comb_borders is None else comb_borders, config):
         return [line], []
     gaps = [_border_between(a.bbox, b.bbox, borders) for a, b in zip(line, line[1:], strict=False)]
     if not any(gaps):
@@ -711,7 +741,8 @@ def _border_between(a: BBox, b: BBox, borders: NDArray[np.uint8]) -> bool:
     if right - left < 3 or bottom <= top:
         return False
     region = borders[top:bottom, left + 1 : right - 1]
-    return bool(region.size) and int((region > 0).sum(axis=0).max()) >= 0.5 * min(a.h, b.h)
+    # Rows crossed, not the longest column: a side leaning by perspective crosses them all.
+    return bool(region.size) and int((region > 0).any(axis=1).sum()) >= 0.5 * min(a.h, b.h)
 
 
 def _border_clearance(a: BBox, b: BBox, borders: NDArray[np.uint8]) -> int:

@@ -393,3 +393,23 @@ def test_classify_averages_pen_width_variants(tiny_test) -> None:
     assert averaged.shape == (50, 10) and np.allclose(averaged.sum(axis=1), 1, atol=1e-5)
     assert not np.allclose(averaged, plain)  # the variants do change the probabilities
     assert (averaged.argmax(axis=1) == labels[:50]).mean() >= 0.96
+
+
+def test_a_row_of_boxes_whose_sides_lean_is_one_string(render_page) -> None:
+    # A form photographed at an angle: the box sides near the middle stand upright (found
+    # as lines), those further out lean (rejected as hairlines). The row is still one
+    # string, not cut at the upright sides.
+    image, boxes = render_page(["461029"], gap=0.8)
+    top = min(y for _, y, _, _ in boxes) - 14
+    bottom = max(y + h for _, y, _, h in boxes) + 14
+    sides = [boxes[0][0] - 14] + [
+        (a[0] + a[2] + b[0]) // 2 for a, b in zip(boxes, boxes[1:], strict=False)
+    ]
+    sides.append(boxes[-1][0] + boxes[-1][2] + 14)
+    middle = (sides[0] + sides[-1]) / 2
+    for x in sides:
+        lean = round((x - middle) / 20)
+        cv2.line(image, (x + lean, top), (x - lean, bottom), (60, 60, 60), 2)
+    cv2.line(image, (sides[0], top), (sides[-1], top), (60, 60, 60), 2)
+    cv2.line(image, (sides[0], bottom), (sides[-1], bottom), (60, 60, 60), 2)
+    assert digitscan.read(image).text == "461029"
