@@ -706,8 +706,9 @@ def drop_box_sides(
     """A comb row without the sides of boxes that the line removal missed.
 
     A box is taller than the digit in it: in a row of boxes, a thin blob reaching above
-    *and* below the row's digits is a side of a box, not a 1. Other strings are returned
-    as they are.
+    *and* below the row's digits is a side of a box, not a 1. So is a thin blob crowded
+    against a digit, far closer to it than the boxes' pitch: each digit has a box of its
+    own. Other strings are returned as they are.
 
     Returns:
         ``(digits, rejected)``.
@@ -717,10 +718,21 @@ def drop_box_sides(
     top = float(np.median([c.bbox.y for c in line]))
     bottom = float(np.median([c.bbox.y2 for c in line]))
     margin = _BOX_SIDE_MARGIN * (bottom - top)
+    centres = [c.bbox.x + c.bbox.w / 2 for c in line]
+    # The pitch from the wider digits' nearest neighbours: thin blobs may be sides, and a
+    # 1 between two digits leaves a double gap among the others.
+    wide = np.array([x for x, c in zip(centres, line, strict=True) if c.bbox.w >= 0.25 * c.bbox.h])
+    pitch = 0.0
+    if len(wide) >= 2:
+        gaps = np.diff(wide)
+        pitch = float(np.median(np.minimum(np.r_[gaps, np.inf], np.r_[np.inf, gaps])))
     kept, sides = [], []
-    for cand in line:
+    for i, cand in enumerate(line):
         box = cand.bbox
-        if box.w < 0.25 * box.h and box.y < top - margin and box.y2 > bottom + margin:
+        thin = box.w < 0.25 * box.h
+        nearest = min(abs(centres[i] - centres[j]) for j in (i - 1, i + 1) if 0 <= j < len(line))
+        crowded = nearest < _BOX_SIDE_CROWDED * pitch
+        if thin and ((box.y < top - margin and box.y2 > bottom + margin) or crowded):
             sides.append(replace(cand, rejected="a side of a box"))
         else:
             kept.append(cand)
@@ -729,6 +741,8 @@ def drop_box_sides(
 
 #: How far (fraction of the digits' height) a box side reaches past a comb row's digits.
 _BOX_SIDE_MARGIN = 0.07
+#: A thin blob nearer a neighbour than this fraction of a comb row's pitch is a box's side.
+_BOX_SIDE_CROWDED = 0.6
 
 
 def _border_between(a: BBox, b: BBox, borders: NDArray[np.uint8]) -> bool:

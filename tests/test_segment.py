@@ -189,12 +189,16 @@ def test_a_box_side_left_in_a_comb_row_is_not_a_one() -> None:
     for i in (0, 1, 3):
         borders[95:150, 137 + 50 * i] = 255  # the separators the line removal found
     side = blob(237, 92, 4, 60)  # one it missed: reaches above and below the digits
-    one = blob(239, 101, 5, 44)  # a written 1 as tall as the digits stays
-    for extra, kept in ((side, False), (one, True)):
+    # What is left of a side as tall as the digits, midway between two of them: each digit
+    # has a box of its own, so nothing is written there.
+    crowded = blob(239, 101, 5, 44)
+    for extra in (side, crowded):
         line = sorted([*digits, extra], key=lambda c: c.bbox.x)
         digits_out, rejected = segment.drop_box_sides(line, borders, CONFIG)
-        assert (extra in digits_out) is kept
-        assert [c.rejected for c in rejected] == ([] if kept else ["a side of a box"])
+        assert digits_out == digits and [c.rejected for c in rejected] == ["a side of a box"]
+    # A written 1 in a box of its own (instead of the fourth digit) stays.
+    ones = [*digits[:3], blob(260, 101, 5, 44), digits[4]]
+    assert segment.drop_box_sides(ones, borders, CONFIG) == (ones, [])
     # Not a row of boxes (no separators): a tall thin blob is left to the classifier.
     out, rejected = segment.drop_box_sides([*digits[:2], side], np.zeros_like(borders), CONFIG)
     assert len(out) == 3 and rejected == []
