@@ -21,6 +21,9 @@ _VERTICAL_LENGTH_FACTOR = 2.5
 #: An upright line up to twice the thickness limit counts if it spans this share of the
 #: page's height: no handwritten 1 is that tall and that thin.
 _THICK_LINE_SPAN = 0.5
+#: A level line up to twice the thickness limit counts if it spans this share of the page's
+#: width (a form photographed close up: its boxes' lines are thick in pixels).
+_THICK_LINE_SPAN_ACROSS = 0.25
 #: Illumination is estimated at 1/4 resolution: shadows vary slowly, and it is 16x cheaper.
 _BACKGROUND_SHRINK = 4
 
@@ -317,7 +320,14 @@ def find_lines(binary: Gray, min_length_px: int, max_thickness_px: int) -> Gray:
         uint8 ``(H, W)`` in {0, 255}, line pixels = 255.
     """
     length = max(8, int(min_length_px))
-    horizontal = _long_runs(binary, length, length, max_thickness_px, axis=0)
+    horizontal = _long_runs(
+        binary,
+        length,
+        length,
+        max_thickness_px,
+        axis=0,
+        thick_span=round(_THICK_LINE_SPAN_ACROSS * binary.shape[1]),
+    )
     vertical_long = _long_runs(
         binary,
         length,
@@ -326,7 +336,9 @@ def find_lines(binary: Gray, min_length_px: int, max_thickness_px: int) -> Gray:
         axis=1,
         thick_span=round(_THICK_LINE_SPAN * binary.shape[0]),
     )
-    separators = _separators(binary, horizontal, length, max_thickness_px)
+    # Printed boxes are drawn with one pen: their sides are as thick as their tops.
+    side_thickness = max(max_thickness_px, round(_mean_run(horizontal, axis=0)) + 2)
+    separators = _separators(binary, horizontal, length, side_thickness)
     lines = cv2.bitwise_or(horizontal, cv2.bitwise_or(vertical_long, separators))
     # Widen by a pixel: anti-aliased line edges survive an exact mask as speckle.
     return cv2.bitwise_and(cv2.dilate(lines, np.ones((3, 3), np.uint8)), binary)
@@ -426,7 +438,9 @@ def _long_runs(
     """Thin straight runs along ``axis`` (0 horizontal, 1 vertical) in structures >= ``span``.
 
     With ``thick_span``, runs up to twice as thick count too in structures that long (a
-    notebook's margin line, drawn or blurred thicker than the ruling, spans the page).
+    notebook's margin line, drawn or blurred thicker than the ruling, spans the page; a
+    form's boxes photographed close up), if they are thick all along: where a pen stroke
+    runs along a thin ruled line the two together are thick, and the stroke stays ink.
     """
     grow = (3, 1) if axis == 0 else (1, 3)  # numpy (rows, cols): across the run
     grown = cv2.dilate(binary, np.ones(grow, np.uint8))
@@ -439,15 +453,20 @@ def _long_runs(
     opened = cv2.morphologyEx(grown, cv2.MORPH_OPEN, kernel)
     lines = _spanning(_thin_only(opened, max_thickness_px + 2, axis), span, axis)
     if thick_span is not None:
-        thick = _spanning(_thin_only(opened, 2 * max_thickness_px + 2, axis), thick_span, axis)
-        lines = cv2.bitwise_or(lines, thick)
+        thick = _thin_only(opened, 2 * max_thickness_px + 2, axis)
+        lines = cv2.bitwise_or(lines, _spanning(thick, thick_span, axis, max_thickness_px + 2))
     if axis == 1:
         return lines  # upright lines must be long themselves (see find_lines)
     return _drop_parallel_pieces(lines, binary, span, max_thickness_px + 2)
 
 
-def _spanning(runs: Gray, span: int, axis: int) -> Gray:
-    """The runs in connected structures at least ``span`` long along ``axis``."""
+def _spanning(runs: Gray, span: int, axis: int, min_thickness: float = 0.0) -> Gray:
+    """The runs in connected structures at least ``span`` long along ``axis``.
+
+    With ``min_thickness``, only structures at least that thick across ``axis`` on average:
+    a thick printed line is thick all along, while a thin ruled line with a pen stroke
+    along a stretch of it is thick only there.
+    """
     if not runs.any():
         return runs
     # The span of each structure is measured at half resolution (4x fewer pixels; a line's
@@ -456,6 +475,10 @@ def _spanning(runs: Gray, span: int, axis: int) -> Gray:
     count, labels, stats, _ = cv2.connectedComponentsWithStats(half, connectivity=8)
     extent = stats[:, cv2.CC_STAT_WIDTH if axis == 0 else cv2.CC_STAT_HEIGHT] * 2
     keep = extent >= span
+    if min_thickness:
+        # Every other pixel of every other row: a quarter of the area, at full resolution.
+        area = 4 * np.bincount(labels[runs[::2, ::2] > 0], minlength=count)
+        keep &= area >= min_thickness * extent
     keep[0] = False
     kept = np.where(keep[labels], np.uint8(255), np.uint8(0))
     full = cv2.resize(kept, (runs.shape[1], runs.shape[0]), interpolation=cv2.INTER_NEAREST)
@@ -490,6 +513,13 @@ def _drop_parallel_pieces(lines: Gray, binary: Gray, span: int, reach: int) -> G
 
 #: A short run with line beside it along more than this share of its length is a stroke.
 _PARALLEL_SHARE = 0.5
+
+
+def _mean_run(mask: Gray, axis: int) -> float:
+    """Mean thickness across ``axis``-direction lines (0: level lines, measured in columns)."""
+    ink = mask > 0 if axis == 0 else (mask > 0).T
+    starts = np.count_nonzero(ink[1:] & ~ink[:-1]) + np.count_nonzero(ink[0])
+    return float(np.count_nonzero(ink)) / starts if starts else 0.0
 
 
 def _thin_only(runs: Gray, max_thickness_px: int, axis: int) -> Gray:

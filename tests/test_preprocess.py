@@ -142,6 +142,37 @@ def test_a_thick_margin_line_across_the_page_is_a_line() -> None:
     assert not lines[165:215, 395:406].any() and not lines[225:275, 395:406].any()
 
 
+def test_thick_box_lines_of_a_form_photographed_close_up_are_lines() -> None:
+    page = np.zeros((400, 1200), np.uint8)
+    for x in range(300, 901, 100):
+        cv2.line(page, (x, 100), (x, 200), 255, 8)
+    cv2.line(page, (300, 100), (900, 100), 255, 8)
+    cv2.line(page, (300, 200), (900, 200), 255, 8)
+    cv2.line(page, (350, 130), (350, 170), 255, 8)  # a felt-pen 1 in the first box
+    lines = preprocess.find_lines(page, 72, 6)
+    assert lines[100, 620] and lines[200, 450]  # the boxes' top and bottom
+    assert lines[150, 500] and lines[150, 800]  # their sides
+    assert not lines[130:170, 345:356].any()
+
+
+def test_a_bar_along_a_thin_ruled_line_is_not_a_thick_line(monkeypatch) -> None:
+    page = np.zeros((400, 1200), np.uint8)
+    # Ruling across the page, faded where a felt-pen 7's bar is drawn right against it.
+    cv2.line(page, (0, 100), (497, 100), 255, 2)
+    cv2.line(page, (548, 100), (1199, 100), 255, 2)
+    cv2.rectangle(page, (500, 102), (545, 111), 255, -1)
+    cv2.line(page, (545, 112), (520, 190), 255, 9)
+    lines = preprocess.find_lines(page, 72, 6)
+    assert lines[100, 200] and lines[100, 900]
+    assert not lines[104:110, 505:540].any()
+    # The ruling and the bar together span the page and are thick where the bar is.
+    spanning = preprocess._spanning
+    monkeypatch.setattr(
+        preprocess, "_spanning", lambda runs, span, axis, *_: spanning(runs, span, axis)
+    )
+    assert preprocess.find_lines(page, 72, 6)[104:110, 505:540].any()
+
+
 def test_resize_to_working() -> None:
     image = np.zeros((3000, 4000, 3), np.uint8)
     small, scale = preprocess.resize_to_working(image, 1600)
