@@ -594,7 +594,7 @@ def _border_at(a: BBox, b: BBox, borders: NDArray[np.uint8]) -> bool:
     left, right = max(0, min(a.x2, b.x) - 2), max(a.x2, b.x) + 2
     top, bottom = min(a.y, b.y), max(a.y2, b.y2)
     region = borders[top:bottom, left:right]
-    return bool(region.size) and int((region > 0).any(axis=1).sum()) >= 0.5 * min(a.h, b.h)
+    return bool(region.size) and int((region > 0).sum(axis=0).max()) >= 0.5 * min(a.h, b.h)
 
 
 def _closed_across(cand: Candidate, left: int, right: int) -> Candidate:
