@@ -371,9 +371,12 @@ def _drop_currency_signs(
 
 
 def _just_before(box: BBox, line: BBox) -> bool:
-    """Whether ``box`` sits level with ``line`` and a short way before its start."""
-    level = line.y <= box.y + box.h / 2 <= line.y2
-    return level and -0.1 * line.h <= line.x - box.x2 <= 1.5 * line.h
+    """Whether ``box`` sits beside ``line`` (level with much of it) a short way before its start.
+
+    The amount is often written higher than the printed "$" beside its box.
+    """
+    overlap = min(box.y2, line.y2) - max(box.y, line.y)
+    return overlap >= 0.4 * box.h and -0.1 * line.h <= line.x - box.x2 <= 1.5 * line.h
 
 
 def looks_like_dollar(digit: Digit, smaller: bool = False) -> bool:
