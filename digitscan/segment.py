@@ -719,13 +719,9 @@ def drop_box_sides(
     bottom = float(np.median([c.bbox.y2 for c in line]))
     margin = _BOX_SIDE_MARGIN * (bottom - top)
     centres = [c.bbox.x + c.bbox.w / 2 for c in line]
-    # The pitch from the wider digits' nearest neighbours: thin blobs may be sides, and a
-    # 1 between two digits leaves a double gap among the others.
-    wide = np.array([x for x, c in zip(centres, line, strict=True) if c.bbox.w >= 0.25 * c.bbox.h])
-    pitch = 0.0
-    if len(wide) >= 2:
-        gaps = np.diff(wide)
-        pitch = float(np.median(np.minimum(np.r_[gaps, np.inf], np.r_[np.inf, gaps])))
+    # Most gaps are between digits in neighbouring boxes (leaving out the thin blobs would
+    # leave out thin 1s too, and double the pitch).
+    pitch = float(np.median(np.diff(centres)))
     kept, sides = [], []
     for i, cand in enumerate(line):
         box = cand.bbox

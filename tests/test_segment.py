@@ -196,8 +196,11 @@ def test_a_box_side_left_in_a_comb_row_is_not_a_one() -> None:
         line = sorted([*digits, extra], key=lambda c: c.bbox.x)
         digits_out, rejected = segment.drop_box_sides(line, borders, CONFIG)
         assert digits_out == digits and [c.rejected for c in rejected] == ["a side of a box"]
-    # A written 1 in a box of its own (instead of the fourth digit) stays.
+    # A written 1 in a box of its own (instead of the fourth digit) stays, and so do 1s in
+    # every other box (left out of the pitch, they would double it).
     ones = [*digits[:3], blob(260, 101, 5, 44), digits[4]]
+    assert segment.drop_box_sides(ones, borders, CONFIG) == (ones, [])
+    ones = [blob(110 + 50 * i, 101, 5, 44) if i % 2 else digits[i] for i in range(5)]
     assert segment.drop_box_sides(ones, borders, CONFIG) == (ones, [])
     # Not a row of boxes (no separators): a tall thin blob is left to the classifier.
     out, rejected = segment.drop_box_sides([*digits[:2], side], np.zeros_like(borders), CONFIG)
