@@ -129,6 +129,7 @@ def find_strings(
     candidates = segment.reject_line_pieces(candidates, images["borders"])
     candidates = segment.merge_strokes(candidates, config)
     candidates = segment.reject_by_shape(candidates, page_h, config, merged=True)
+    candidates = segment.reject_broken_lines(candidates)
     rejected = [c for c in candidates if c.rejected is not None]
     kept = [c for c in candidates if c.rejected is None]
     strings = []

@@ -306,10 +306,7 @@ def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candi
     rejected = [c for c in candidates if c.rejected is not None]
     if not kept:
         return rejected
-    # The page's digit height: the median of the blobs that are not small beside the tall
-    # ones (printed labels and specks can outnumber the digits).
-    heights = np.array([c.bbox.h for c in kept])
-    digit_h = float(np.median(heights[heights >= 0.5 * np.percentile(heights, 90)]))
+    digit_h = _page_digit_height(kept)
     merged = True
     while merged:
         merged = False
@@ -327,6 +324,52 @@ def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candi
             if merged:
                 break
     return kept + rejected
+
+
+def _page_digit_height(kept: list[Candidate]) -> float:
+    """The page's digit height: the median of the blobs not small beside the tall ones.
+
+    Printed labels and specks can outnumber the digits.
+    """
+    heights = np.array([c.bbox.h for c in kept])
+    return float(np.median(heights[heights >= 0.5 * np.percentile(heights, 90)]))
+
+
+def reject_broken_lines(candidates: list[Candidate]) -> list[Candidate]:
+    """Reject thin upright blobs stacked end to end into something taller than a digit.
+
+    A printed box's side the line removal missed breaks where the threshold loses it: two
+    pieces one above the other, a pixel or two apart, each read as a 1 and each joining a
+    different string (the "$" before a cheque's box, the amount in it). Two 1s written on
+    two lines are a line's gap apart; a 1 broken by a pen skip is no taller than a digit.
+    """
+    kept = [c for c in candidates if c.rejected is None]
+    if len(kept) < 2:
+        return candidates
+    digit_h = _page_digit_height(kept)
+    thin = [c for c in kept if _thin_upright(c.bbox)]
+    pieces: set[int] = set()
+    for i, a in enumerate(thin):
+        for b in thin[i + 1 :]:
+            top, bottom = (a, b) if a.bbox.y <= b.bbox.y else (b, a)
+            gap = bottom.bbox.y - top.bbox.y2
+            overlap = min(a.bbox.x2, b.bbox.x2) - max(a.bbox.x, b.bbox.x)
+            union = a.bbox.union(b.bbox)
+            if (
+                overlap >= 0.5 * min(a.bbox.w, b.bbox.w)
+                and -1 <= gap <= _BROKEN_LINE_GAP * max(a.bbox.h, b.bbox.h)
+                and union.h >= _BROKEN_LINE_MIN * digit_h
+            ):
+                pieces.update((id(a), id(b)))
+    if not pieces:
+        return candidates
+    return _reject_where(candidates, lambda c: id(c) in pieces, LINE_PIECE)
+
+
+#: Two pieces of a broken line are at most this fraction of the longer one apart ...
+_BROKEN_LINE_GAP = 0.15
+#: ... and together at least this many times the page's digit height.
+_BROKEN_LINE_MIN = 1.2
 
 
 def _belong_together(a: BBox, b: BBox, config: ScanConfig, digit_h: float) -> bool:

@@ -214,3 +214,13 @@ def test_slivers_on_the_paper_edge_are_rejected() -> None:
     digit = blob(200, 50, 25, 45)
     out = segment.reject_on_edges([sliver, digit], paper, CONFIG)
     assert out[0].rejected == "on the edge of the paper" and out[1].rejected is None
+
+
+def test_a_box_side_broken_in_two_is_not_two_ones() -> None:
+    digits = [blob(200 + 40 * i, 60, 25, 30) for i in range(4)]
+    upper, lower = blob(180, 50, 4, 24), blob(180, 76, 4, 18)  # a side, broken, 44 px
+    out = segment.reject_broken_lines([*digits, upper, lower])
+    assert [c.rejected for c in out] == [None] * 4 + [segment.LINE_PIECE] * 2
+    # Two 1s on two lines of writing, and a 1 broken by a pen skip, stay.
+    ones = [blob(180, 60, 4, 30), blob(181, 110, 4, 30), blob(380, 60, 4, 14), blob(380, 76, 4, 14)]
+    assert all(c.rejected is None for c in segment.reject_broken_lines([*digits, *ones]))
