@@ -300,7 +300,8 @@ def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candi
     taller than a digit (so digits of two lines never merge); or when one is a 5's bar drawn
     apart from its body (see :func:`_is_top_bar`); or when they are the top and bottom
     halves of one digit, measured against the page's median blob height (see
-    :func:`_halves`).
+    :func:`_halves`); or when one is a sliver split off the other's stroke (see
+    :func:`_sliver_beside`).
     """
     kept = [c for c in candidates if c.rejected is None]
     rejected = [c for c in candidates if c.rejected is not None]
@@ -316,7 +317,7 @@ def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candi
                 a, b = kept[i].bbox, kept[j].bbox
                 if b.x >= a.x2 + _BAR_MAX_GAP * max(a.h, b.h):
                     break
-                if _belong_together(a, b, config, digit_h):
+                if _belong_together(a, b, config, digit_h) or _sliver_beside(kept[i], kept[j]):
                     kept[i] = _union(kept[i], kept[j])
                     del kept[j]
                     merged = True
@@ -390,6 +391,32 @@ def _belong_together(a: BBox, b: BBox, config: ScanConfig, digit_h: float) -> bo
     union = a.union(b)
     # A detached bar or a broken loop is small next to the body; two whole digits are not.
     return union.h <= 1.6 * taller and (smaller < 0.6 * taller or gap < 0)
+
+
+def _sliver_beside(a: Candidate, b: Candidate) -> bool:
+    """Whether one is a thin sliver split off the other's stroke lengthwise.
+
+    A felt pen's stroke can binarise with a pale streak along it: a sliver beside the
+    stroke, within its height, a pixel or two away and far thinner than the pen. A 1
+    written beside a digit is written with the same pen.
+    """
+    for sliver, body in ((a, b), (b, a)):
+        sb, bb = sliver.bbox, body.bbox
+        if sb.w > 0.25 * sb.h or sb.h > bb.h:
+            continue
+        if max(bb.x - sb.x2, sb.x - bb.x2) > max(3, _SLIVER_GAP * bb.h):
+            continue
+        if min(sb.y2, bb.y2) - max(sb.y, bb.y) < 0.8 * sb.h:
+            continue
+        if stroke_width(sliver.mask) < _SLIVER_WIDTH * stroke_width(body.mask):
+            return True
+    return False
+
+
+#: A sliver is at most this fraction of its stroke's height away from it ...
+_SLIVER_GAP = 0.06
+#: ... and its pen width under this fraction of the stroke's.
+_SLIVER_WIDTH = 0.5
 
 
 def _halves(a: BBox, b: BBox, config: ScanConfig, digit_h: float) -> bool:

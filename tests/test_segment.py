@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -224,3 +225,18 @@ def test_a_box_side_broken_in_two_is_not_two_ones() -> None:
     # Two 1s on two lines of writing, and a 1 broken by a pen skip, stay.
     ones = [blob(180, 60, 4, 30), blob(181, 110, 4, 30), blob(380, 60, 4, 14), blob(380, 76, 4, 14)]
     assert all(c.rejected is None for c in segment.reject_broken_lines([*digits, *ones]))
+
+
+def test_a_sliver_split_off_a_felt_pen_stroke_joins_it() -> None:
+    def ring(x: int, y: int, pen: int) -> Candidate:
+        mask = np.zeros((60, 36), np.uint8)
+        cv2.ellipse(mask, (18, 30), (15, 27), 0, 0, 360, 255, pen)
+        return Candidate(BBox(x, y, 36, 60), mask)
+
+    zero = ring(100, 50, 10)  # a felt-pen 0 ...
+    sliver = blob(139, 60, 2, 31)  # ... with a pale streak splitting a sliver off its side
+    merged = segment.merge_strokes([zero, sliver], CONFIG)
+    assert len(merged) == 1 and merged[0].bbox == BBox(100, 50, 41, 60)
+    # A 1 written as close with a pen as wide as the 0's stays a digit of its own.
+    thin_zero, one = ring(100, 50, 3), blob(139, 60, 3, 40)
+    assert len(segment.merge_strokes([thin_zero, one], CONFIG)) == 2
