@@ -337,7 +337,7 @@ def find_lines(binary: Gray, min_length_px: int, max_thickness_px: int) -> Gray:
         thick_span=round(_THICK_LINE_SPAN * binary.shape[0]),
     )
     # Printed boxes are drawn with one pen: their sides are as thick as their tops.
-    side_thickness = max(max_thickness_px, round(_mean_run(horizontal, axis=0)) + 2)
+    side_thickness = max(max_thickness_px, round(_mean_thickness(horizontal)) + 2)
     separators = _separators(binary, horizontal, length, side_thickness)
     lines = cv2.bitwise_or(horizontal, cv2.bitwise_or(vertical_long, separators))
     # Widen by a pixel: anti-aliased line edges survive an exact mask as speckle.
@@ -515,9 +515,9 @@ def _drop_parallel_pieces(lines: Gray, binary: Gray, span: int, reach: int) -> G
 _PARALLEL_SHARE = 0.5
 
 
-def _mean_run(mask: Gray, axis: int) -> float:
-    """Mean thickness across ``axis``-direction lines (0: level lines, measured in columns)."""
-    ink = mask > 0 if axis == 0 else (mask > 0).T
+def _mean_thickness(level_lines: Gray) -> float:
+    """Mean thickness of level lines: their pixels over the vertical runs they make."""
+    ink = level_lines > 0
     starts = np.count_nonzero(ink[1:] & ~ink[:-1]) + np.count_nonzero(ink[0])
     return float(np.count_nonzero(ink)) / starts if starts else 0.0
 
