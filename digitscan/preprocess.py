@@ -336,6 +336,7 @@ def find_lines(binary: Gray, min_length_px: int, max_thickness_px: int) -> Gray:
         axis=1,
         thick_span=round(_THICK_LINE_SPAN * binary.shape[0]),
     )
+    horizontal = _drop_aligned_strokes(horizontal, binary, length, max_thickness_px)
     # Printed boxes are drawn with one pen: their sides are as thick as their tops.
     side_thickness = max(max_thickness_px, round(_mean_thickness(horizontal)) + 2)
     separators = _separators(binary, horizontal, length, side_thickness)
@@ -513,6 +514,41 @@ def _drop_parallel_pieces(lines: Gray, binary: Gray, span: int, reach: int) -> G
 
 #: A short run with line beside it along more than this share of its length is a stroke.
 _PARALLEL_SHARE = 0.5
+
+
+def _drop_aligned_strokes(level: Gray, binary: Gray, length: int, max_thickness_px: int) -> Gray:
+    """Drop short level "lines" made of the tops of several written digits.
+
+    The bars of a 7 and a 5 or the flat tops of a 9 and an 8 written level with each other,
+    a few pixels apart, are bridged into one straight run as long as a short printed line,
+    and removing it took the 7's bar (read as 1). A printed line that short is one piece of
+    ink with its box, or dashes thinner than a digit; this run's pieces are each part of a
+    glyph reaching far above or below it. (One of them may be a box: a 7's bar drawn a
+    pixel from the box's top is bridged to it, and is a stroke too.)
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(level, connectivity=8)
+    short = np.nonzero(stats[1:, cv2.CC_STAT_WIDTH] < _ALIGNED_MAX_SPAN * length)[0] + 1
+    if not short.size:
+        return level
+    _, pieces, piece_stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    tall = max(3 * max_thickness_px, round(_ALIGNED_GLYPH_HEIGHT * length))
+    out = level.copy()
+    for k in short:
+        x, y, w, h = (int(v) for v in stats[k, :4])
+        window = np.s_[y : y + h, x : x + w]
+        under = pieces[window][(labels[window] == k) & (pieces[window] > 0)]
+        glyph = piece_stats[under, cv2.CC_STAT_HEIGHT] >= tall
+        if np.unique(under[glyph]).size >= 2 and glyph.mean() >= _ALIGNED_GLYPH_SHARE:
+            out[window][labels[window] == k] = 0
+    return out
+
+
+#: A level line shorter than this many minimum line lengths may be digits' tops in a row ...
+_ALIGNED_MAX_SPAN = 2.0
+#: ... when two of its pieces belong to glyphs at least this many line lengths tall ...
+_ALIGNED_GLYPH_HEIGHT = 0.3
+#: ... and nearly all its ink is theirs (a faint ruled line's dashes touching two digits is not).
+_ALIGNED_GLYPH_SHARE = 0.8
 
 
 def _mean_thickness(level_lines: Gray) -> float:

@@ -118,6 +118,8 @@ def test_a_bar_drawn_just_under_a_box_line_is_not_line(monkeypatch) -> None:
     assert lines[50, 300] == 255 and lines[50, 130] == 255  # the box's top line
     assert not lines[56:59, 115:145].any()  # the 7's bar
     monkeypatch.setattr(preprocess, "_drop_parallel_pieces", lambda lines, *args: lines)
+    # (The bar and the box's top, bridged, are also two tall glyphs' tops in a short run.)
+    monkeypatch.setattr(preprocess, "_drop_aligned_strokes", lambda level, *args: level)
     assert preprocess.find_lines(page, 96, 6)[56:59, 115:145].any()
 
 
@@ -171,6 +173,30 @@ def test_a_bar_along_a_thin_ruled_line_is_not_a_thick_line(monkeypatch) -> None:
         preprocess, "_spanning", lambda runs, span, axis, *_: spanning(runs, span, axis)
     )
     assert preprocess.find_lines(page, 72, 6)[104:110, 505:540].any()
+
+
+def test_level_tops_of_two_written_digits_are_not_a_line(monkeypatch) -> None:
+    page = np.zeros((300, 700), np.uint8)
+    # A 5 and a 7 written with their bars level, 6 px apart: bridged, they span 86 px.
+    cv2.polylines(
+        page,
+        [np.array([(140, 100), (100, 100), (100, 140), (140, 160), (100, 190)])],
+        False,
+        255,
+        4,
+    )
+    cv2.polylines(page, [np.array([(146, 100), (186, 100), (160, 190)])], False, 255, 4)
+    # A short printed line on its own, and one printed in dashes that two digits touch.
+    cv2.line(page, (300, 250), (390, 250), 255, 2)
+    for x in range(480, 580, 20):
+        cv2.line(page, (x, 60), (x + 14, 60), 255, 2)
+    cv2.line(page, (470, 60), (470, 120), 255, 4)
+    cv2.line(page, (582, 60), (582, 120), 255, 4)
+    lines = preprocess.find_lines(page, 72, 6)
+    assert not lines[98:103, 105:185].any()  # the bars stay ink
+    assert lines[250, 320:380].all() and lines[60, 500:510].all()
+    monkeypatch.setattr(preprocess, "_drop_aligned_strokes", lambda level, *args: level)
+    assert preprocess.find_lines(page, 72, 6)[98:103, 150:180].any()
 
 
 def test_resize_to_working() -> None:
