@@ -283,6 +283,69 @@ _HOLE_MIN_WIDTH = 0.25
 _HOLE_PAPER_MARGIN = 0.6
 
 
+def fill_pinholes(ink: Gray, flat: Gray, block_px: int) -> Gray:
+    """Fill the pinholes in wide strokes: holes as dark as the ink, deep inside it.
+
+    A felt-pen stroke a little wider than the adaptive threshold's neighbourhood keeps
+    specks of "paper" inside, as dark as the ink on average. Thinning the stroke to MNIST's
+    pen width (:func:`digitscan.pipeline.digit_image`) would open them into a loop, and a
+    1 would read as 0 or 8. A real loop, however small a felt pen squeezed it, is lighter;
+    a thin pen's loop, blurred dark, lies near the paper outside the stroke.
+
+    Args:
+        ink: uint8 ``(H, W)`` ink mask, ink = 255.
+        flat: uint8 ``(H, W)`` flattened page.
+        block_px: The adaptive threshold's neighbourhood.
+
+    Returns:
+        The ink mask with those holes filled.
+    """
+    # Holes are found as inner contours (cheap; labelling the background costs 10 ms a page)
+    # and each small one is judged in a window around it.
+    contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return ink
+    largest = (_PINHOLE_MAX_SIDE * block_px) ** 2
+    deep = max(_PINHOLE_MIN_DEPTH_PX, _PINHOLE_DEPTH * block_px)
+    pad = int(deep) + 3
+    out = ink
+    for contour, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True):
+        if parent < 0 or cv2.contourArea(contour) > largest:
+            continue  # an outer outline, or a hole too big to be a pinhole
+        x, y, w, h = cv2.boundingRect(contour)
+        x0, y0 = max(0, x - pad), max(0, y - pad)
+        window = np.s_[y0 : y + h + pad, x0 : x + w + pad]
+        hole = np.zeros(ink[window].shape, np.uint8)
+        cv2.drawContours(hole, [contour], -1, 255, -1, offset=(-x0, -y0))
+        hole = (hole > 0) & (ink[window] == 0)
+        if not hole.any():
+            continue
+        # Depth is the distance to the paper outside: other holes (specks of the same
+        # streak) count as stroke.
+        _, parts = cv2.connectedComponents(cv2.bitwise_not(ink[window]), connectivity=4)
+        edge = np.concatenate([parts[0], parts[-1], parts[:, 0], parts[:, -1]])
+        outside = np.isin(parts, edge[edge > 0])  # label 0 is the ink
+        solid = np.where(outside, np.uint8(0), np.uint8(255))
+        if cv2.distanceTransform(solid, cv2.DIST_L2, 3)[hole].min() < deep:
+            continue  # near the paper outside the stroke: a thin pen's loop
+        ring = (cv2.dilate(hole.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0) & ~hole
+        ring_tone = float(flat[window][ring].mean())
+        if flat[window][hole].mean() <= ring_tone + _PINHOLE_TONE_MARGIN * (255 - ring_tone):
+            if out is ink:
+                out = ink.copy()
+            out[window][hole] = 255
+    return out
+
+
+#: A pinhole is at most this share of the threshold's neighbourhood across (its area at
+#: most the square of that) ...
+_PINHOLE_MAX_SIDE = 0.25
+#: ... no part of it nearer the paper than this share of the neighbourhood ...
+_PINHOLE_DEPTH, _PINHOLE_MIN_DEPTH_PX = 0.15, 3.0
+#: ... and on average this close to the tone of the ink around it (a share of the way to white).
+_PINHOLE_TONE_MARGIN = 0.1
+
+
 def ink_tone_limit(flat: Gray, paper_limit: float, tone_gap: float) -> float:
     """The grey level below which a pixel is ink.
 
@@ -407,6 +470,7 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
         flat = rotate(flat, skew, cv2.INTER_LINEAR)
     else:
         skew = 0.0
+    binary = fill_pinholes(binary, flat, round(config.threshold_block_frac * longest))
     if config.remove_lines:
         lines = find_lines(binary, line_length, config.line_max_thickness_px)
         ink = remove_lines(binary, lines, config.line_max_thickness_px)

@@ -243,3 +243,33 @@ def test_a_felt_pen_stroke_wider_than_the_threshold_window_is_filled() -> None:
         flat, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12
     )
     assert hollow[605, 1010] == 0  # without the filling, the stroke would be an outline
+
+
+def test_pinholes_in_a_wide_stroke_are_filled_and_loops_are_not(monkeypatch) -> None:
+    rng = np.random.default_rng(1)
+    flat = np.clip(np.full((300, 400), 235.0) + rng.normal(0, 2, (300, 400)), 0, 255)
+    flat = flat.astype(np.uint8)
+    ink = np.zeros_like(flat)
+    # A felt-pen 1, 24 px wide, that the threshold left with specks of "paper" down its
+    # middle (as dark as the stroke), ...
+    cv2.line(ink, (60, 50), (90, 250), 255, 24)
+    cv2.line(flat, (60, 50), (90, 250), 60, 24)
+    specks = [(70, 110), (73, 130), (76, 150), (72, 122)]
+    for x, y in specks:
+        ink[y : y + 2, x : x + 2] = 0
+    # ... a felt-pen 0 whose loop a wide pen squeezed to 8 px (paper inside), ...
+    cv2.circle(ink, (200, 150), 14, 255, 20)
+    cv2.circle(flat, (200, 150), 14, 60, 20)
+    # ... and a thin-pen loop blurred as dark as the ink.
+    cv2.circle(ink, (320, 150), 4, 255, 2)
+    cv2.circle(flat, (320, 150), 5, 60, -1)
+    filled = preprocess.fill_pinholes(ink, flat, 32)
+    assert all(filled[y : y + 2, x : x + 2].all() for x, y in specks)
+    assert filled[150, 200] == 0 and filled[150, 320] == 0
+    assert (filled != ink).sum() == 4 * len(specks)  # nothing else changed
+    # The loops are told apart by their tone and their depth in the stroke.
+    monkeypatch.setattr(preprocess, "_PINHOLE_TONE_MARGIN", 1.0)
+    assert preprocess.fill_pinholes(ink, flat, 32)[150, 200] == 255
+    monkeypatch.setattr(preprocess, "_PINHOLE_DEPTH", 0.0)
+    monkeypatch.setattr(preprocess, "_PINHOLE_MIN_DEPTH_PX", 0.0)
+    assert preprocess.fill_pinholes(ink, flat, 32)[150, 320] == 255
