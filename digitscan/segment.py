@@ -86,10 +86,29 @@ def _too_short(cand: Candidate, page_h: int, config: ScanConfig) -> str | None:
 
 
 def _is_hairline(cand: Candidate, config: ScanConfig) -> bool:
-    """A long blob whose pen width is tiny for its height: never part of a digit."""
-    return cand.bbox.h >= 2 * config.min_height_px and (
-        stroke_width(cand.mask) < config.min_stroke_frac * cand.bbox.h
-    )
+    """A long blob whose pen width is tiny for its height, and that runs nearly straight.
+
+    Page edges and pieces of ruling are thin lines, straight or gently bent (an L at a
+    corner). A digit written with a fine pen at high resolution is as thin, but its stroke
+    winds (a loop, a junction, a turn back): its length is well over its box's diagonal.
+    """
+    box = cand.bbox
+    if box.h < 2 * config.min_height_px:
+        return False
+    length = _outline(cand.mask) / 2
+    if 2 * np.count_nonzero(cand.mask) / max(2 * length, 1.0) >= config.min_stroke_frac * box.h:
+        return False
+    winds = length >= _HAIRLINE_MAX_WINDING * float(np.hypot(box.w, box.h))
+    # ... unless it is wider than a digit, or runs along two sides of its box: a box drawn
+    # in perspective, a piece of one, a page's corner.
+    return not winds or box.w > _HAIRLINE_DIGIT_ASPECT * box.h or _sides_covered(cand.mask) >= 2
+
+
+#: A thin blob whose stroke (half its outline) is this many times its box's diagonal winds
+#: like a written digit.
+_HAIRLINE_MAX_WINDING = 1.6
+#: ... if it is no wider than this many times its height.
+_HAIRLINE_DIGIT_ASPECT = 1.2
 
 
 def stroke_width(mask: NDArray[np.uint8]) -> float:
@@ -97,9 +116,13 @@ def stroke_width(mask: NDArray[np.uint8]) -> float:
     area = float(np.count_nonzero(mask))
     if area == 0:
         return 0.0
+    return 2 * area / max(_outline(mask), 1.0)
+
+
+def _outline(mask: NDArray[np.uint8]) -> float:
+    """The length of a blob's outline (and its holes') in pixels."""
     contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    perimeter = sum(cv2.arcLength(c, True) for c in contours)
-    return 2 * area / max(perimeter, 1.0)
+    return float(sum(cv2.arcLength(c, True) for c in contours))
 
 
 def _shape_problem(cand: Candidate, page_h: int, config: ScanConfig) -> str | None:
@@ -133,13 +156,21 @@ def _is_frame(mask: NDArray[np.uint8]) -> bool:
     inner = np.count_nonzero(ink[by : h - by, bx : w - bx])
     if inner >= 0.1 * max(1, np.count_nonzero(ink)):
         return False
+    return _sides_covered(mask) == 4
+
+
+def _sides_covered(mask: NDArray[np.uint8]) -> int:
+    """How many sides of its box a blob's ink runs along (70% of the side, in its outer 1/8)."""
+    h, w = mask.shape
+    by, bx = max(1, h // 8), max(1, w // 8)
+    ink = mask > 0
     sides = (
         ink[:by].any(axis=0),
         ink[h - by :].any(axis=0),
         ink[:, :bx].any(axis=1),
         ink[:, w - bx :].any(axis=1),
     )
-    return all(side.mean() >= 0.7 for side in sides)
+    return sum(bool(side.mean() >= 0.7) for side in sides)
 
 
 def reject_on_edges(

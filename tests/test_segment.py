@@ -151,6 +151,40 @@ def test_a_hairline_is_rejected_before_it_can_swallow_digits() -> None:
     assert digit in segment.merge_strokes(checked, CONFIG)
 
 
+def test_a_digit_written_with_a_fine_pen_is_not_a_hairline(monkeypatch) -> None:
+    # At 12 MP a fine pen is 3 px wide on a 120 px digit: as thin as a page's edge.
+    ink = np.zeros((800, 900), np.uint8)
+    cv2.circle(ink, (130, 140), 35, 255, 3)  # a 9: a loop and a stem
+    cv2.line(ink, (165, 140), (150, 260), 255, 3)
+    cv2.line(ink, (300, 100), (330, 260), 255, 3)  # a page's edge, a little tilted
+    cv2.polylines(ink, [np.array([(450, 100), (450, 260), (560, 260)])], False, 255, 3)  # a corner
+    bracket = np.array([(720, 100), (620, 100), (620, 220), (720, 220)])  # a piece of a box
+    cv2.polylines(ink, [bracket], False, 255, 3)
+    # A comb box drawn in perspective: it winds, but no digit is that wide.
+    box = np.array([(100, 490), (500, 400), (505, 490), (105, 590)])
+    cv2.polylines(ink, [box], True, 255, 3)
+    for x in (200, 300, 400):
+        top = 490 - (x - 100) * 90 // 400
+        cv2.line(ink, (x, top), (x + 2, top + 100), 255, 3)
+
+    def reasons() -> dict[tuple[int, int], str | None]:
+        found = segment.reject_by_shape(
+            segment.find_candidates(ink, CONFIG), 800, CONFIG, merged=False
+        )
+        return {(c.bbox.x // 100, c.bbox.y // 100): c.rejected for c in found}
+
+    checked = reasons()
+    assert checked[0, 1] is None  # the 9
+    assert checked[2, 0] == checked[4, 0] == segment.HAIRLINE  # the edge, the corner
+    assert checked[0, 3] == checked[6, 0] == segment.HAIRLINE  # the box, the bracket
+    monkeypatch.setattr(segment, "_HAIRLINE_DIGIT_ASPECT", 100.0)
+    assert reasons()[0, 3] is None
+    monkeypatch.setattr(segment, "_sides_covered", lambda mask: 0)
+    assert reasons()[6, 0] is None
+    monkeypatch.setattr(segment, "_HAIRLINE_MAX_WINDING", 100.0)
+    assert reasons()[0, 1] == segment.HAIRLINE
+
+
 def test_broken_digit_pieces_merge_within_a_string() -> None:
     line = [
         blob(100, 100, 25, 40),
