@@ -452,9 +452,10 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
         gray, round(config.background_kernel_frac * longest), config.paper_min_brightness_frac
     )
     flat = flatten_illumination(gray, background)
+    block = round(config.threshold_block_frac * longest)
     binary = binarize_adaptive(
         flat,
-        round(config.threshold_block_frac * longest),
+        block,
         config.threshold_offset,
         config.min_contrast,
         config.tone_gap,
@@ -470,7 +471,7 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
         flat = rotate(flat, skew, cv2.INTER_LINEAR)
     else:
         skew = 0.0
-    binary = fill_pinholes(binary, flat, round(config.threshold_block_frac * longest))
+    binary = fill_pinholes(binary, flat, block)
     if config.remove_lines:
         lines = find_lines(binary, line_length, config.line_max_thickness_px)
         ink = remove_lines(binary, lines, config.line_max_thickness_px)
@@ -610,7 +611,8 @@ def _drop_aligned_strokes(level: Gray, binary: Gray, length: int, max_thickness_
         under = pieces[run & (pieces > 0)]
         glyph = piece_stats[under, cv2.CC_STAT_HEIGHT] >= tall
         if np.unique(under[glyph]).size >= 2 and glyph.mean() >= _ALIGNED_GLYPH_SHARE:
-            out = out.copy() if out is level else out
+            if out is level:
+                out = level.copy()
             out[window][run] = 0
     return out
 

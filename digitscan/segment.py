@@ -93,12 +93,11 @@ def _is_hairline(cand: Candidate, config: ScanConfig) -> bool:
     winds (a loop, a junction, a turn back): its length is well over its box's diagonal.
     """
     box = cand.bbox
-    if box.h < 2 * config.min_height_px:
+    if box.h < 2 * config.min_height_px or (
+        stroke_width(cand.mask) >= config.min_stroke_frac * box.h
+    ):
         return False
-    length = _outline(cand.mask) / 2
-    if 2 * np.count_nonzero(cand.mask) / max(2 * length, 1.0) >= config.min_stroke_frac * box.h:
-        return False
-    winds = length >= _HAIRLINE_MAX_WINDING * float(np.hypot(box.w, box.h))
+    winds = _outline(cand.mask) / 2 >= _HAIRLINE_MAX_WINDING * float(np.hypot(box.w, box.h))
     # ... unless it is wider than a digit, or runs along two sides of its box: a box drawn
     # in perspective, a piece of one, a page's corner.
     return not winds or box.w > _HAIRLINE_DIGIT_ASPECT * box.h or _sides_covered(cand.mask) >= 2
