@@ -136,7 +136,8 @@ class ScanConfig:
     string's height (a digit the side runs through, see ``segment.join_across_borders``)."""
     fragment_max_frac: float = 0.6
     """A string's first or last character read as 1 and shorter than this fraction of the
-    rest's median height is a piece of a box's side."""
+    rest's median height is a piece of a box's side; so is a lone 1 this much shorter than
+    the page's main string."""
     edge_min_factor: float = 1.6
     """... and one taller than this many times the rest's median height is a page's edge or a
     fold joined to the string."""

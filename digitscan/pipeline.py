@@ -496,6 +496,9 @@ def _drop_small_lines(
             _beside(box, other) for other, o in zip(boxes, lines, strict=True) if len(o) > 1
         ):
             smallest = config.lone_digit_min_frac
+        elif len(line) == 1 and line[0][0].label == 1:
+            # A lone short 1 anywhere is what a string's short end 1 is: a piece of a box.
+            smallest = max(smallest, config.fragment_max_frac)
         if ratio < smallest or too_large:
             reason = f"in a string {ratio:.0%} the height of the page's main one"
             rejected += [replace(piece, rejected=reason) for _, piece in line]

@@ -198,6 +198,18 @@ def test_a_lone_one_at_the_photo_border_is_an_edge(render_page) -> None:
     assert any("border" in (c.rejected or "") for c in reading.rejected)
 
 
+def test_a_lone_short_one_is_a_piece_of_a_box(render_page) -> None:
+    # A box's side the threshold broke leaves a short upright piece on its own, read as 1:
+    # well under the height of the page's digits, unlike a 1 written small on its own line.
+    image, _ = render_page(["4096", "38"])
+    cv2.line(image, (700, 430), (701, 460), (40, 40, 40), 6)  # half the digits' height
+    reading = digitscan.read(image)
+    assert reading.text == "4096\n38"
+    assert any("height of the page's main one" in (c.rejected or "") for c in reading.rejected)
+    cv2.line(image, (700, 430), (701, 480), (40, 40, 40), 6)  # five sixths: a written 1
+    assert digitscan.read(image).text == "4096\n1\n38"
+
+
 def test_a_page_corner_against_the_desk_is_not_a_digit(render_page) -> None:
     # The page's bottom-left corner, the desk (darker than paper, lighter than ink) beyond
     # it: its edges binarise as an L that reads as a digit, with paper on one side only.
