@@ -137,7 +137,7 @@ class ScanConfig:
     fragment_max_frac: float = 0.6
     """A string's first or last character read as 1 and shorter than this fraction of the
     rest's median height is a piece of a box's side; so is a lone 1 this much shorter than
-    the page's main string."""
+    the page's main string. Inside a string, such a 1 is a long comma or a stroke's sliver."""
     edge_min_factor: float = 1.6
     """... and one taller than this many times the rest's median height is a page's edge or a
     fold joined to the string."""

@@ -301,12 +301,12 @@ def _drop_border_marks(
 def _trim_end_marks(
     digits: list[tuple[Digit, Candidate]], config: ScanConfig
 ) -> tuple[list[tuple[Digit, Candidate]], list[Candidate]]:
-    """Drop a string's end characters whose size gives them away as marks, not digits.
+    """Drop a string's characters whose size gives them away as marks, not digits.
 
     A printed "$" before an amount box whose border is too faint to separate it is first,
     reads as 5 or 8 and is far shorter than the digits; a piece of a box's side reads as 1 at
     either end and is far shorter; a page edge or fold joined to a string reads as 1 and is
-    far taller.
+    far taller; a long comma ("1,250") reads as 1 inside the string and is far shorter.
     """
     rejected: list[Candidate] = []
     for end in (0, -1):
@@ -323,6 +323,21 @@ def _trim_end_marks(
             digits = rest
             what = "a printed sign" if sign else "a piece of a frame or an edge"
             rejected.append(replace(piece, rejected=f"{what}, read as {digit.label}"))
+    if len(digits) >= 3:
+        # Inside a string, a 1 that short is a long comma or a sliver of a stroke: a written
+        # 1 is as tall as its neighbours.
+        median = float(np.median([p.bbox.h for _, p in digits]))
+        inside = range(1, len(digits) - 1)
+        short = {
+            i
+            for i in inside
+            if digits[i][0].label == 1 and digits[i][1].bbox.h < config.fragment_max_frac * median
+        }
+        rejected += [
+            replace(digits[i][1], rejected="a comma or a sliver of a stroke, read as 1")
+            for i in sorted(short)
+        ]
+        digits = [d for i, d in enumerate(digits) if i not in short]
     return digits, rejected
 
 

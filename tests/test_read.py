@@ -91,6 +91,17 @@ def test_punctuation_is_not_a_digit(render_page) -> None:
     assert digitscan.read(image).text == "1250"
 
 
+def test_a_long_comma_is_not_a_one(render_page) -> None:
+    # "1,250": a comma drawn as a stroke from the baseline down, half the digits' height,
+    # reads as a 1; a 1 is as tall as its neighbours.
+    image, boxes = render_page(["1250"], gap=0.6)
+    x, y, w, h = boxes[0]
+    cv2.line(image, (x + w + 18, y + h - 12), (x + w + 12, y + h + 18), (30, 30, 30), 6)
+    reading = digitscan.read(image)
+    assert reading.text == "1250"
+    assert any("comma" in (c.rejected or "") for c in reading.rejected)
+
+
 def test_mlp_model_reads_too(render_page) -> None:
     image, _ = render_page(["3870"])
     assert digitscan.read(image, model="mlp").text == "3870"
