@@ -256,7 +256,7 @@ def _classify_lines(
         chosen = _drop_currency_signs(chosen, rejected)
     trimmed = []
     for digits in chosen:
-        digits, marks = _trim_end_marks(digits, config)
+        digits, marks = _trim_marks(digits, config)
         rejected += marks
         if digits:
             trimmed.append(digits)
@@ -298,7 +298,7 @@ def _drop_border_marks(
     return kept
 
 
-def _trim_end_marks(
+def _trim_marks(
     digits: list[tuple[Digit, Candidate]], config: ScanConfig
 ) -> tuple[list[tuple[Digit, Candidate]], list[Candidate]]:
     """Drop a string's characters whose size gives them away as marks, not digits.
@@ -327,17 +327,16 @@ def _trim_end_marks(
         # Inside a string, a 1 that short is a long comma or a sliver of a stroke: a written
         # 1 is as tall as its neighbours.
         median = float(np.median([p.bbox.h for _, p in digits]))
-        inside = range(1, len(digits) - 1)
-        short = {
-            i
-            for i in inside
-            if digits[i][0].label == 1 and digits[i][1].bbox.h < config.fragment_max_frac * median
-        }
-        rejected += [
-            replace(digits[i][1], rejected="a comma or a sliver of a stroke, read as 1")
-            for i in sorted(short)
-        ]
-        digits = [d for i, d in enumerate(digits) if i not in short]
+        kept = []
+        for i, (digit, piece) in enumerate(digits):
+            inside = 0 < i < len(digits) - 1
+            if inside and digit.label == 1 and piece.bbox.h < config.fragment_max_frac * median:
+                rejected.append(
+                    replace(piece, rejected="a comma or a sliver of a stroke, read as 1")
+                )
+            else:
+                kept.append((digit, piece))
+        digits = kept
     return digits, rejected
 
 
