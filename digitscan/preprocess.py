@@ -292,6 +292,11 @@ def fill_pinholes(ink: Gray, flat: Gray, block_px: int) -> Gray:
     1 would read as 0 or 8. A real loop, however small a felt pen squeezed it, is lighter;
     a thin pen's loop, blurred dark, lies near the paper outside the stroke.
 
+    :func:`fill_dark_holes` fills the long hollows of strokes wider than the neighbourhood
+    while thresholding; this runs on the levelled mask, after the skew is measured (filled
+    there, these specks moved the skew estimate on some pages), and judges each hole by
+    the ink right round it, not the page's ink tone (ruling makes that lighter).
+
     Args:
         ink: uint8 ``(H, W)`` ink mask, ink = 255.
         flat: uint8 ``(H, W)`` flattened page.
