@@ -24,6 +24,11 @@ _THICK_LINE_SPAN = 0.5
 #: A level line up to twice the thickness limit counts if it spans this share of the page's
 #: width (a form photographed close up: its boxes' lines are thick in pixels).
 _THICK_LINE_SPAN_ACROSS = 0.25
+#: Such a line is on average at least this many pixels thicker than the thickness limit
+#: (measured on ink grown by 2 px across the run: the limit plus 2 is the thinnest a thick
+#: stretch is). A box's line photographed close up is about as thick as the limit, thicker
+#: in stretches; a thin ruled line with a pen stroke along part of it is far thinner.
+_THICK_LINE_MIN_EXTRA = 0.5
 #: Illumination is estimated at 1/4 resolution: shadows vary slowly, and it is 16x cheaper.
 _BACKGROUND_SHRINK = 4
 
@@ -413,6 +418,25 @@ def find_lines(binary: Gray, min_length_px: int, max_thickness_px: int) -> Gray:
     return cv2.bitwise_and(cv2.dilate(lines, np.ones((3, 3), np.uint8)), binary)
 
 
+def find_borders(lines: Gray, min_length_px: int) -> Gray:
+    """The upright printed lines (box sides) of a line mask, dashes bridged.
+
+    A faint or blurred box side binarises as dashes (the line mask keeps only the ink): they
+    are bridged along the line, as :func:`find_lines` bridges them to find it, before the
+    upright runs at least a third of ``min_length_px`` tall are kept. Without that a comb
+    row's dashed separators were missing, and a row of boxes read as a border between two
+    strings.
+
+    Returns:
+        uint8 ``(H, W)`` in {0, 255}.
+    """
+    gap = _dash_gap(min_length_px)
+    bridged = cv2.morphologyEx(lines, cv2.MORPH_CLOSE, np.ones((gap, 1), np.uint8))
+    return cv2.morphologyEx(
+        bridged, cv2.MORPH_OPEN, np.ones((max(12, min_length_px // 3), 1), np.uint8)
+    )
+
+
 def remove_lines(binary: Gray, lines: Gray, max_thickness_px: int) -> Gray:
     """Remove line pixels, then restore the pixels where a pen stroke crosses a line.
 
@@ -483,9 +507,7 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
     else:
         lines = np.zeros_like(binary)
         ink = binary
-    borders = cv2.morphologyEx(
-        lines, cv2.MORPH_OPEN, np.ones((max(12, line_length // 3), 1), np.uint8)
-    )
+    borders = find_borders(lines, line_length)
     images = {
         "gray": gray,
         "flat": flat,
@@ -510,13 +532,15 @@ def _long_runs(
 
     With ``thick_span``, runs up to twice as thick count too in structures that long (a
     notebook's margin line, drawn or blurred thicker than the ruling, spans the page; a
-    form's boxes photographed close up), if they are thick all along: where a pen stroke
-    runs along a thin ruled line the two together are thick, and the stroke stays ink.
+    form's boxes photographed close up), if they are thick along most of their length: where
+    a pen stroke runs along a thin ruled line the two together are thick, and the stroke
+    stays ink. (A line about as thick as the limit breaks into thin pieces, each too short
+    to count, between the stretches where it is a pixel thicker: it counts as thick.)
     """
     grow = (3, 1) if axis == 0 else (1, 3)  # numpy (rows, cols): across the run
     grown = cv2.dilate(binary, np.ones(grow, np.uint8))
     # Faint printed lines binarise as dashes: bridge short gaps along the run first.
-    gap = max(3, length // 8)
+    gap = _dash_gap(length)
     grown = cv2.morphologyEx(
         grown, cv2.MORPH_CLOSE, np.ones((1, gap) if axis == 0 else (gap, 1), np.uint8)
     )
@@ -525,10 +549,16 @@ def _long_runs(
     lines = _spanning(_thin_only(opened, max_thickness_px + 2, axis), span, axis)
     if thick_span is not None:
         thick = _thin_only(opened, 2 * max_thickness_px + 2, axis)
-        lines = cv2.bitwise_or(lines, _spanning(thick, thick_span, axis, max_thickness_px + 2))
+        min_mean = max_thickness_px + _THICK_LINE_MIN_EXTRA
+        lines = cv2.bitwise_or(lines, _spanning(thick, thick_span, axis, min_mean))
     if axis == 1:
         return lines  # upright lines must be long themselves (see find_lines)
     return _drop_parallel_pieces(lines, binary, span, max_thickness_px + 2)
+
+
+def _dash_gap(min_length_px: int) -> int:
+    """The longest gap between the dashes of a faint printed line that is bridged."""
+    return max(3, min_length_px // 8)
 
 
 def _spanning(runs: Gray, span: int, axis: int, min_thickness: float = 0.0) -> Gray:

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
 
 from digitscan import preprocess
 from digitscan.config import ScanConfig
+
+RESOURCES = Path(__file__).parent / "resources"
 
 
 def page_with_stroke(seed: int, shadow: float = 0.0) -> np.ndarray:
@@ -155,6 +159,29 @@ def test_thick_box_lines_of_a_form_photographed_close_up_are_lines() -> None:
     assert lines[100, 620] and lines[200, 450]  # the boxes' top and bottom
     assert lines[150, 500] and lines[150, 800]  # their sides
     assert not lines[130:170, 345:356].any()
+
+
+def test_box_lines_thick_in_stretches_are_lines_all_along() -> None:
+    # A real comb row from a form photographed close up, a little tilted: its lower line is
+    # about as thick as a pen in stretches, so the thin-line search breaks it into pieces
+    # each too short to be a line, and on average it is thinner than a thick printed line.
+    crop = cv2.imread(str(RESOURCES / "comb-close-up.png"), cv2.IMREAD_GRAYSCALE)
+    page = np.zeros((1600, 1200), np.uint8)
+    page[420:620, 320:880] = crop
+    lines = preprocess.find_lines(page, 96, 6)[420:620, 320:880]
+    assert lines[100:, 80:520].any(axis=0).mean() > 0.9  # the lower line
+    assert lines[:100, 80:520].any(axis=0).mean() > 0.9  # the upper line
+    assert not lines[85:125, 250:285].any()  # the 3 in the third box
+
+
+def test_a_dashed_box_side_is_a_border() -> None:
+    lines = np.zeros((200, 200), np.uint8)
+    for y in range(40, 160, 12):
+        lines[y : y + 8, 50:53] = 255  # a faint box side, binarised as dashes
+    lines[40:60, 150:153] = 255  # an upright piece shorter than a third of a line
+    borders = preprocess.find_borders(lines, 72)
+    assert borders[42:154, 50:53].any(axis=1).all()
+    assert not borders[:, 140:160].any()
 
 
 def test_a_bar_along_a_thin_ruled_line_is_not_a_thick_line(monkeypatch) -> None:
