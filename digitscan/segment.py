@@ -453,7 +453,9 @@ def _halves(a: BBox, b: BBox, config: ScanConfig, digit_h: float) -> bool:
     """Whether ``a`` and ``b`` are the top and bottom of one digit broken across the middle.
 
     Two pieces of a like height, stacked with a small gap, each well under the page's digit
-    height and together about as tall as a digit (a 5 whose stem breaks below the bar).
+    height and together about as tall as a digit (a 5 whose stem breaks below the bar). A
+    cut on a slant (a 3 whose middle ran along a squared page's line, removed with it)
+    leaves halves whose boxes overlap in height, too much to be a bar or a loop broken off.
     """
     if max(a.h, b.h) > _HALF_MAX_FRAC * digit_h:
         return False
@@ -461,7 +463,7 @@ def _halves(a: BBox, b: BBox, config: ScanConfig, digit_h: float) -> bool:
     if overlap < config.merge_overlap * min(a.w, b.w):
         return False
     gap = max(a.y, b.y) - min(a.y2, b.y2)
-    if not 0 <= gap <= _HALF_MAX_GAP * digit_h:
+    if not -_HALF_MAX_OVERLAP * digit_h <= gap <= _HALF_MAX_GAP * digit_h:
         return False
     return _HALF_UNION_RANGE[0] * digit_h <= a.union(b).h <= _HALF_UNION_RANGE[1] * digit_h
 
@@ -470,6 +472,8 @@ def _halves(a: BBox, b: BBox, config: ScanConfig, digit_h: float) -> bool:
 _HALF_MAX_FRAC = 0.7
 #: ... at most this fraction of it apart ...
 _HALF_MAX_GAP = 0.25
+#: ... or overlapping by at most this fraction of it (cut on a slant: across a ruled line) ...
+_HALF_MAX_OVERLAP = 0.25
 #: ... and the two halves together span this range of it.
 _HALF_UNION_RANGE = (0.75, 1.25)
 

@@ -327,6 +327,26 @@ def test_a_digit_broken_across_its_middle_is_one_digit(
     assert digitscan.read(image).text != f"4096\n{text}"
 
 
+@pytest.mark.parametrize(
+    ("text", "seed", "left", "right"),
+    [("53", 1, 0.3, 0.62), ("23", 5, 0.3, 0.62), ("38", 1, 0.62, 0.3), ("30", 0, 0.62, 0.3)],
+)
+def test_a_digit_cut_on_a_slant_is_one_digit(
+    render_page, text, seed, left, right, monkeypatch
+) -> None:
+    # The first digit loses a slanted band (where it crossed a squared page's line, removed
+    # with the line): its halves' boxes overlap in height, and together they are a digit.
+    from digitscan import segment
+
+    image, boxes = render_page(["4096", text], seed=seed)
+    x, y, w, h = boxes[4]
+    band = [(x - 2, left), (x + w + 2, right), (x + w + 2, right + 0.07), (x - 2, left + 0.07)]
+    cv2.fillPoly(image, [np.array([(u, y + round(v * h)) for u, v in band])], (235, 235, 235))
+    assert digitscan.read(image).text == f"4096\n{text}"
+    monkeypatch.setattr(segment, "_HALF_MAX_OVERLAP", 0.0)
+    assert digitscan.read(image).text != f"4096\n{text}"
+
+
 @pytest.mark.parametrize("seed", [0, 4])
 def test_a_decimal_point_holds_a_widely_spaced_amount_together(
     render_page, seed, monkeypatch
