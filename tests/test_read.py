@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -578,6 +579,32 @@ def test_a_blurred_dollar_read_as_a_digit_starting_the_amount_is_dropped(
     assert pipeline._drop_currency_signs([[tall, *amount]], []) == [[tall, *amount]]
     monkeypatch.setattr(pipeline, "_TIP_LABELS", ())
     assert pipeline._drop_currency_signs([[sign, *amount]], []) == [[sign, *amount]]
+
+
+def test_a_small_string_read_unsurely_is_printed_words(monkeypatch) -> None:
+    # A cheque's MEMO, two letters to a blob, read as "46" (0.9 and 0.43), 55% as tall as
+    # the amount (f7 cheque-78). Small handwriting read surely is kept.
+    from digitscan import pipeline
+    from digitscan.config import ScanConfig
+
+    def string(labels, confidences, x, y, h):
+        out = []
+        for i, (label, confidence) in enumerate(zip(labels, confidences, strict=True)):
+            digit, piece = _as_read(label, (x + 40 * i, y, 30, h))
+            proba = np.full(10, (1 - confidence) / 9, np.float32)
+            proba[label] = confidence
+            out.append((replace(digit, proba=proba), piece))
+        return out
+
+    amount = string([5, 5, 1, 4, 4, 6], [1.0] * 6, 620, 280, 53)
+    memo = string([4, 6], [0.9, 0.43], 130, 395, 29)
+    small = string([4, 6], [0.95, 0.9], 130, 395, 29)
+    lines, _ = pipeline._drop_small_lines([amount, memo, small], ScanConfig(), [])
+    assert [line.text for line in lines] == ["551446", "46"]
+    assert lines[1].digits[1].confidence == pytest.approx(0.9)
+    monkeypatch.setattr(pipeline, "_UNSURE_MIN_FRAC", 0.0)
+    lines, _ = pipeline._drop_small_lines([amount, memo, small], ScanConfig(), [])
+    assert [line.text for line in lines] == ["551446", "46", "46"]
 
 
 @pytest.mark.parametrize("drop", [0, 16])
