@@ -404,10 +404,10 @@ def _just_before(box: BBox, line: BBox) -> bool:
 
 
 def looks_like_dollar(digit: Digit, smaller: bool = False) -> bool:
-    """Whether a digit read as 5 or 8 is really a "$" sign (checked on its 28x28 image).
+    """Whether a digit read as 3, 5 or 8 is really a "$" sign (checked on its 28x28 image).
 
     ``smaller``: the digit is shorter than the amount after it, and looser tests apply (to
-    5s; and to 3s, 5s and 8s, by the tips of the bar alone).
+    5s; and, by the tips of the bar alone, to 3s and 5s). Otherwise only 5s and 8s are tested.
     """
     widths = _SMALL_DOLLAR_WIDTH if smaller else _DOLLAR_WIDTH
     tips = smaller and digit.label in _TIP_LABELS

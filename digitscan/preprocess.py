@@ -24,10 +24,10 @@ _THICK_LINE_SPAN = 0.5
 #: A level line up to twice the thickness limit counts if it spans this share of the page's
 #: width (a form photographed close up: its boxes' lines are thick in pixels).
 _THICK_LINE_SPAN_ACROSS = 0.25
-#: Such a line is on average at least this many pixels thicker than the thickness limit
-#: (measured on ink grown by 2 px across the run: the limit plus 2 is the thinnest a thick
-#: stretch is). A box's line photographed close up is about as thick as the limit, thicker
-#: in stretches; a thin ruled line with a pen stroke along part of it is far thinner.
+#: Such a line's mean thickness, measured on the ink grown by 2 px across it, is at least the
+#: thickness limit plus this: a box's line photographed close up is about as thick as the
+#: limit, thicker in stretches; a thin ruled line with a pen stroke along part of it is far
+#: thinner on average.
 _THICK_LINE_MIN_EXTRA = 0.5
 #: Illumination is estimated at 1/4 resolution: shadows vary slowly, and it is 16x cheaper.
 _BACKGROUND_SHRINK = 4
