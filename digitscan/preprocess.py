@@ -119,24 +119,47 @@ def _grow_into_shadows(closed: Gray, paper: Gray, bright: float) -> Gray:
     """Add the paper a shadow darkened below the paper limit: what joins it without a step.
 
     A flood fill in floating range (each pixel within :data:`_SHADOW_STEP` grey levels of a
-    filled neighbour) from the brightest point of each piece of paper follows a shadow's
-    smooth gradient and stops at the sharp step of the paper's edge; it never enters what is
-    darker than :data:`_SHADOW_FLOOR` of the brightest paper.
+    filled neighbour) follows a shadow's smooth gradient and stops at the sharp step of the
+    paper's edge; it never enters what is darker than :data:`_SHADOW_FLOOR` of the brightest
+    paper. The fills start just outside each large piece of paper, wherever a pixel joins it
+    without a step (not from one point inside it: a glint or a lit page edge leaves a bright
+    speck a step above the paper round it, from which a fill goes nowhere). A region filled
+    is kept if it joins the paper smoothly along most of the border they share
+    (:data:`_SHADOW_SMOOTH_BORDER`), as a shadow does; the desk round a page meets it in a
+    sharp step and joins it only here and there.
     """
     if paper.all():
         return paper
     count, labels, stats, _ = cv2.connectedComponentsWithStats(paper, connectivity=4)
+    large = np.zeros(count, bool)
+    large[1:] = stats[1:, cv2.CC_STAT_AREA] >= _SHADOW_MIN_PAPER * paper.size
+    source = large[labels]
+    level = closed.astype(np.int16)
+    contact = np.zeros(paper.shape, bool)  # beside a large piece of paper
+    smooth = np.zeros(paper.shape, bool)  # ... and no step away from it
+    for axis in (0, 1):
+        for shift in (1, -1):
+            beside = np.roll(source, shift, axis)
+            edge = [slice(None)] * 2
+            edge[axis] = slice(0, 1) if shift == 1 else slice(-1, None)
+            beside[tuple(edge)] = False  # np.roll wraps round: nothing is beside from beyond
+            contact |= beside
+            smooth |= beside & (np.abs(level - np.roll(level, shift, axis)) <= _SHADOW_STEP)
     filled = np.zeros((paper.shape[0] + 2, paper.shape[1] + 2), np.uint8)
-    filled[1:-1, 1:-1][closed < _SHADOW_FLOOR * bright] = 1  # a barrier to the fill
-    flags = 4 | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
+    region = filled[1:-1, 1:-1]
+    region[(closed < _SHADOW_FLOOR * bright) | (paper > 0)] = 1  # barriers to the fill
     step = (_SHADOW_STEP,) * 3
-    for label in range(1, count):
-        if stats[label, cv2.CC_STAT_AREA] < _SHADOW_MIN_PAPER * paper.size:
-            continue
-        ys, xs = np.nonzero(labels == label)
-        seed = int(np.argmax(closed[ys, xs]))
-        cv2.floodFill(closed, filled, (int(xs[seed]), int(ys[seed])), 0, step, step, flags)
-    return np.where(filled[1:-1, 1:-1] == 255, np.uint8(255), paper)
+    regions = 1
+    for y, x in zip(*np.nonzero(smooth & (region == 0)), strict=True):
+        if region[y, x] == 0 and regions < 255:
+            regions += 1  # each fill marks its region with its own number, from 2
+            flags = 4 | cv2.FLOODFILL_MASK_ONLY | (regions << 8)
+            cv2.floodFill(closed, filled, (int(x), int(y)), 0, step, step, flags)
+    smooth_px = np.bincount(region[smooth], minlength=256)
+    contact_px = np.bincount(region[contact], minlength=256)
+    keep = smooth_px >= _SHADOW_SMOOTH_BORDER * np.maximum(contact_px, 1)
+    keep[:2] = False
+    return np.where(keep[region], np.uint8(255), paper)
 
 
 #: Neighbouring grey levels (at 1/4 resolution, after the closing) a shadow changes by at most.
@@ -145,6 +168,8 @@ _SHADOW_STEP = 2
 _SHADOW_FLOOR = 0.3
 #: Pieces of paper smaller than this fraction of the image are not grown.
 _SHADOW_MIN_PAPER = 0.01
+#: A shadow joins the paper without a step along at least this share of their border.
+_SHADOW_SMOOTH_BORDER = 0.75
 
 
 def flatten_illumination(gray: Gray, background: Gray) -> Gray:

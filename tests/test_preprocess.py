@@ -300,3 +300,19 @@ def test_pinholes_in_a_wide_stroke_are_filled_and_loops_are_not(monkeypatch) -> 
     monkeypatch.setattr(preprocess, "_PINHOLE_DEPTH", 0.0)
     monkeypatch.setattr(preprocess, "_PINHOLE_MIN_DEPTH_PX", 0.0)
     assert preprocess.fill_pinholes(ink, flat, 32)[150, 320] == 255
+
+
+def test_a_shadow_joins_the_paper_and_a_desk_touching_it_in_one_place_does_not() -> None:
+    # Brightness at 1/4 resolution: paper at 200 in the middle. Right of it a shadow fades
+    # from the paper's level smoothly. Left of it a desk, as smooth in itself, meets the paper
+    # in a sharp step, except where a brighter streak rises from it to the paper's level.
+    closed = np.full((60, 90), 200, np.uint8)
+    closed[:, 60:] = np.linspace(199, 150, 30).round().astype(np.uint8)  # the shadow
+    closed[:, :30] = 150  # the desk
+    closed[25:31, :30] = np.linspace(150, 199, 30).round().astype(np.uint8)  # the streak
+    bright = 200.0
+    paper = np.where(closed >= 0.9 * bright, np.uint8(255), np.uint8(0))
+    assert not paper[:, 80:].any() and not paper[:, :10].any()  # the premise
+    grown = preprocess._grow_into_shadows(closed, paper, bright)
+    assert grown[:, 30:].all()  # the paper and its shadow
+    assert not grown[:25, :30].any() and not grown[31:, :30].any()  # not the desk

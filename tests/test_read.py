@@ -383,6 +383,25 @@ def test_digits_in_a_deep_shadow_on_the_page_are_read(render_page, monkeypatch) 
     assert digitscan.read(image).text == ""  # the shadowed paper taken for the desk
 
 
+def test_a_glint_on_the_bright_paper_does_not_stop_the_shadow_fill(render_page) -> None:
+    # The same shadow, and a small glint where the paper is brightest (a lit page edge, a
+    # reflection): a speck a step above the paper round it, where a fill seeded at the
+    # brightest point would stay.
+    from digitscan import preprocess
+
+    page, _ = render_page(["4096", "38"])
+    shade = np.interp(np.arange(page.shape[1]), [350, 650], [0.4, 1.0]).astype(np.float32)
+    page = (page * shade[None, :, None]).astype(np.uint8)
+    page[20:36, -60:-44] = 255
+    image = np.full((page.shape[0] + 200, page.shape[1] + 200, 3), 45, np.uint8)
+    image[100:-100, 100:-100] = page
+    gray = preprocess.to_gray(image)
+    _, paper = preprocess.estimate_background(gray, 140, 0.5)
+    assert paper[120:-120, 120:-120].all()  # the whole page, shadowed or not
+    assert not paper[:90].any() and not paper[:, :90].any()  # and not the desk
+    assert digitscan.read(image).text == "4096\n38"
+
+
 def test_a_piece_of_a_broken_printed_line_is_not_a_one(render_page, monkeypatch) -> None:
     # A faint printed frame line the threshold broke into pieces: the long ones are removed
     # as a line, the short one between them (alone, between the strings) looks like a 1.
