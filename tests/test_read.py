@@ -602,7 +602,8 @@ def test_a_blurred_dollar_read_as_a_digit_starting_the_amount_is_dropped(
 
 def test_a_small_string_read_unsurely_is_printed_words(monkeypatch) -> None:
     # A cheque's MEMO, two letters to a blob, read as "46" (0.9 and 0.43), 55% as tall as
-    # the amount (f7 cheque-78). Small handwriting read surely is kept.
+    # the amount (f7 cheque-78); its PAY read as "944" (0.89, 0.91, 1.0) at 50% (f7
+    # cheque-66). Small handwriting read surely is kept, at 55% if read very surely.
     from digitscan import pipeline
     from digitscan.config import ScanConfig
 
@@ -617,13 +618,19 @@ def test_a_small_string_read_unsurely_is_printed_words(monkeypatch) -> None:
 
     amount = string([5, 5, 1, 4, 4, 6], [1.0] * 6, 620, 280, 53)
     memo = string([4, 6], [0.9, 0.43], 130, 395, 29)
-    small = string([4, 6], [0.95, 0.9], 130, 395, 29)
-    lines, _ = pipeline._drop_small_lines([amount, memo, small], ScanConfig(), [])
-    assert [line.text for line in lines] == ["551446", "46"]
-    assert lines[1].digits[1].confidence == pytest.approx(0.9)
-    monkeypatch.setattr(pipeline, "_UNSURE_MIN_FRAC", 0.0)
-    lines, _ = pipeline._drop_small_lines([amount, memo, small], ScanConfig(), [])
-    assert [line.text for line in lines] == ["551446", "46", "46"]
+    pay = string([9, 4, 4], [0.89, 0.91, 1.0], 130, 200, 27)
+    small = string([4, 6], [0.98, 0.95], 130, 395, 29)
+    less_small = string([7, 2], [0.95, 0.9], 130, 500, 33)
+    strings = [amount, memo, pay, small, less_small]
+    lines, _ = pipeline._drop_small_lines(strings, ScanConfig(), [])
+    assert [line.text for line in lines] == ["551446", "46", "72"]
+    assert lines[1].digits[1].confidence == pytest.approx(0.95)
+    monkeypatch.setattr(pipeline, "_SURE_HEIGHTS", ((pipeline._SURE_MEAN, 0.65),))
+    lines, _ = pipeline._drop_small_lines(strings, ScanConfig(), [])
+    assert [line.text for line in lines] == ["551446", "944", "46", "72"]
+    monkeypatch.setattr(pipeline, "_SURE_HEIGHTS", ())
+    lines, _ = pipeline._drop_small_lines(strings, ScanConfig(), [])
+    assert [line.text for line in lines] == ["551446", "46", "944", "46", "72"]
 
 
 @pytest.mark.parametrize("drop", [0, 16])
