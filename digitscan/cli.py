@@ -406,6 +406,61 @@ def train(
     click.echo(f"wrote {result.card_path} and {result.curve_path}")
 
 
+@cli.command()
+@click.argument("members", nargs=-1, required=True)
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder with the four MNIST IDX files (the test split is measured).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write NAME.json and the weights into.",
+)
+@click.option("--name", default="convnet", show_default=True, help="Model name.")
+@click.option(
+    "--test-photos",
+    type=click.IntRange(min=0),
+    default=500,
+    show_default=True,
+    help="Photos rendered from the test digits to measure the model on (0: none).",
+)
+@click.option("--seed", type=int, default=2, show_default=True, help="Seed of those photos.")
+def average(
+    members: tuple[str, ...],
+    data_dir: Path,
+    out_dir: Path,
+    name: str,
+    test_photos: int,
+    seed: int,
+) -> None:
+    """Average trained convnets (MEMBERS: cards or folders) into one model with its card."""
+    from digitscan import training
+
+    result = training.average(
+        list(members),
+        data_dir,
+        out_dir,
+        name=name,
+        test_photos=test_photos,
+        seed=seed,
+        command=_command_line(),
+        on_stage=lambda text: click.echo(text, err=True),
+    )
+    click.echo(f"test accuracy {result.test.accuracy:.4f} on {result.test.n} digits")
+    if result.photo_test is not None:
+        click.echo(
+            f"photo-crop accuracy {result.photo_test['accuracy']:.4f} on "
+            f"{result.photo_test['n']} digits of {result.photo_test['photos']} test photos"
+        )
+    click.echo(f"wrote {result.card_path}")
+
+
 @cli.command("eval")
 @click.option("--model", "model_name", default="convnet", help=MODEL_HELP)
 @click.option(

@@ -4,7 +4,9 @@
 pipeline's crops of photos rendered from the remaining training digits
 (:mod:`digitscan.photocrops`), fits the chosen classifier, measures it on the test split and
 on crops of photos of the test digits, and writes the model, its card and a training-curve
-PNG. :func:`evaluate` computes accuracy, per-class accuracy and the confusion matrix;
+PNG. :func:`average` combines trained convnets into one model whose probabilities are their
+average, measured and carded the same way. :func:`evaluate` computes accuracy, per-class
+accuracy and the confusion matrix;
 :func:`error_mosaic` draws the misclassified digits. Nothing here prints.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 import logging
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -342,6 +344,86 @@ def train(
         seconds=seconds,
         photo_test=metrics.get("photo_crops_test"),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AverageResult:
+    """What :func:`average` wrote and measured."""
+
+    card_path: Path
+    test: EvalReport
+    photo_test: dict[str, Any] | None = None
+
+
+def average(
+    members: Sequence[Path | str],
+    data_dir: Path | str,
+    out_dir: Path | str,
+    *,
+    name: str = "convnet",
+    test_photos: int = DEFAULT_TEST_PHOTOS,
+    seed: int = 1,
+    command: str = "",
+    on_stage: Callable[[str], None] | None = None,
+) -> AverageResult:
+    """Average trained convnets into one model; measure it and write it with its card.
+
+    Args:
+        members: Two or more convnet models (cards, weights or folders; see ``load_model``).
+        data_dir: Folder with the four MNIST IDX files (the test split is measured).
+        out_dir: Where to write ``<name>.json`` and the weights (all members in one file).
+        name: Model name.
+        test_photos: Photos rendered from the test digits to measure the model on (0: none).
+        seed: Seed of those photos (``digitscan train`` uses its seed + 1).
+        command: The command line, recorded in the card.
+        on_stage: Called with a short description before each slow stage.
+
+    Raises:
+        ConfigError: Fewer than two members, or a member that is not a single convnet.
+        ModelError: A member cannot be loaded.
+    """
+    from digitscan.classifiers.ensemble import AveragedConvNets
+    from digitscan.classifiers.store import load_model
+
+    if len(members) < 2:
+        raise ConfigError("averaging needs two or more models")
+    say = on_stage or (lambda _: None)
+    nets = [load_model(member) for member in members]
+    for member, net in zip(members, nets, strict=True):
+        if not isinstance(net, ConvNetClassifier):
+            raise ConfigError(f"{member}: only single convnets can be averaged")
+    model = AveragedConvNets.of_fitted(nets)
+    test_images, test_labels, test_files = load_mnist_with_sources(data_dir, "test")
+    test_report, _ = evaluate(model, test_images, test_labels)
+    metrics: dict[str, Any] = {"mnist_test": test_report.to_dict()}
+    if test_photos:
+        say(f"measuring on {test_photos} photos of the test digits")
+        photos = evaluate_photos(model, test_images, test_labels, test_photos, seed)
+        metrics["photo_crops_test"] = photos
+    first = nets[0].card_
+    card = {
+        "training": {
+            "command": command,
+            "method": "class probabilities of the members averaged "
+            "(digitscan.classifiers.ensemble.AveragedConvNets)",
+            "members": [
+                {
+                    "weights": net.card_["weights"],
+                    "sha256": net.card_["sha256"],
+                    "created": net.card_.get("created"),
+                    "training": net.card_.get("training"),
+                    "metrics": net.card_.get("metrics"),
+                }
+                for net in nets
+            ],
+        },
+        "data": {**first.get("data", {}), "test": [_data_file(f) for f in test_files]},
+        "preprocessing": first.get("preprocessing"),
+        "classes": list(range(10)),
+        "metrics": metrics,
+    }
+    card_path = save_model(model, out_dir, name, card)
+    return AverageResult(card_path, test_report, metrics.get("photo_crops_test"))
 
 
 def evaluate_photos(

@@ -363,3 +363,34 @@ def test_train_shows_a_progress_bar_on_a_terminal(run_cli, tiny_dir, tmp_path, m
     assert result.exit_code == 0
     assert "training" in result.stderr and "epoch 2/2" in result.stderr
     assert "2/2" in result.stderr  # the bar's position
+
+
+def test_average_two_convnets_then_eval(
+    run_cli, tiny_dir: Path, tmp_path: Path, tiny_train
+) -> None:
+    from digitscan.classifiers.convnet import ConvNetClassifier
+    from digitscan.classifiers.store import save_model
+
+    cards = []
+    for seed in (1, 2):
+        net = ConvNetClassifier(
+            channels=(4,), kernels=(3,), hidden=8, epochs=1, augment=False, random_state=seed
+        ).fit(*tiny_train)
+        cards.append(save_model(net, tmp_path / f"net{seed}", "net", {"training": {"seed": seed}}))
+    out = tmp_path / "pair"
+    result = run_cli("average", *cards, "--data", tiny_dir, "--out", out, "--test-photos", "0")
+    assert result.exit_code == 0, result.stderr
+    card = json.loads((out / "convnet.json").read_text())
+    assert card["kind"] == "averaged-convnets"
+    assert [m["training"]["seed"] for m in card["training"]["members"]] == [1, 2]
+    assert card["training"]["command"].startswith("digitscan average")
+    again = run_cli("eval", "--model", out / "convnet.json", "--data", tiny_dir, "--json")
+    assert json.loads(again.stdout)["accuracy"] == pytest.approx(
+        card["metrics"]["mnist_test"]["accuracy"]
+    )
+    lone = run_cli("average", cards[0], "--data", tiny_dir, "--out", out)
+    assert lone.exit_code != 0
+    assert_one_line_error(lone, "two or more")
+    mixed = run_cli("average", cards[0], "mlp", "--data", tiny_dir, "--out", out)
+    assert mixed.exit_code != 0
+    assert_one_line_error(mixed, "mlp", "only single convnets")

@@ -169,15 +169,61 @@ def test_shipped_accuracy_on_full_mnist(name: str, minimum: float, shared_mnist:
 
 
 def test_shipped_convnet_learnt_from_photo_crops(shared_mnist: Path) -> None:
-    # The card says how many photos' crops it was trained with and how it did on crops of
-    # photos of the test digits; a fresh handful of such photos agrees.
+    # The card says how many photos' crops each of its networks was trained with and how the
+    # pair did on crops of photos of the test digits; a fresh handful of such photos agrees.
     from digitscan import load_mnist
     from digitscan.photocrops import photo_crops
 
     model = load_model("convnet")
     card = model.card_
-    assert card["training"]["photos"]["photos"] >= 1000
+    members = card["training"]["members"]
+    assert len(members) == len(model.estimators_) == 2
+    assert all(member["training"]["photos"]["photos"] >= 1000 for member in members)
     measured = card["metrics"]["photo_crops_test"]
     assert measured["photos"] >= 100 and measured["accuracy"] >= 0.98
     crops = photo_crops(*load_mnist(shared_mnist, "test"), 30, seed=12345, jobs=2)
     assert model.score(crops.images, crops.labels) >= measured["accuracy"] - 0.02
+
+
+def test_averaged_convnets_round_trip_and_average_their_members(
+    saved, tmp_path, tiny_train, tiny_test
+) -> None:
+    from digitscan.classifiers.ensemble import AveragedConvNets
+
+    X, _ = tiny_test
+    first = load_model(saved)
+    second = ConvNetClassifier(
+        channels=(4, 8), kernels=(3, 3), hidden=16, epochs=1, augment=False, random_state=7
+    ).fit(*tiny_train)
+    pair = AveragedConvNets.of_fitted([first, second])
+    mean = (first.predict_proba(X) + second.predict_proba(X)) / 2
+    np.testing.assert_allclose(pair.predict_proba(X), mean, rtol=1e-6)
+    card = save_model(pair, tmp_path, "pair", {"note": "two"})
+    loaded = load_model(card)
+    assert loaded.card_["kind"] == "averaged-convnets" and len(loaded.estimators_) == 2
+    np.testing.assert_array_equal(loaded.predict_proba(X), pair.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict(X), mean.argmax(axis=1))
+
+
+def test_a_damaged_averaged_convnets_file_is_a_model_error(tmp_path, saved) -> None:
+    # Weights whose arrays are not numbered members (a single convnet's file under the
+    # averaged kind) fail with a message, not a traceback.
+    card_path, weights = copy_of(saved, tmp_path)
+    card = json.loads(card_path.read_text())
+    card["kind"] = "averaged-convnets"
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="not a digitscan averaged-convnets file"):
+        load_model(card_path)
+
+
+def test_shipped_convnet_is_two_networks_averaged(tiny_test) -> None:
+    from digitscan.classifiers.ensemble import AveragedConvNets
+
+    X, _ = tiny_test
+    model = load_model("convnet")
+    assert isinstance(model, AveragedConvNets)
+    first, second = model.estimators_
+    mean = (first.predict_proba(X) + second.predict_proba(X)) / 2
+    np.testing.assert_allclose(model.predict_proba(X), mean, rtol=1e-6)
+    seeds = [m["training"]["seed"] for m in model.card_["training"]["members"]]
+    assert len(set(seeds)) == 2  # trained alike with different seeds

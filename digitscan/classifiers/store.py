@@ -2,10 +2,10 @@
 
 A model is two files in one folder: ``<name>.json`` (the card: what data, preprocessing,
 settings and seed made it, how accurate it is, and the sha256 of its weights) and the weights
-``<name>-<sha8>.npz`` (convnet, read with ``allow_pickle=False``) or ``<name>-<sha8>.joblib``
-(scikit-learn MLP). Loading checks the card's format version, the weights' sha256 and the
-scikit-learn version; a missing or damaged model is always a :class:`ModelError`, never a
-fallback to untrained weights.
+``<name>-<sha8>.npz`` (a convnet, or averaged convnets, read with ``allow_pickle=False``) or
+``<name>-<sha8>.joblib`` (scikit-learn MLP). Loading checks the card's format version, the
+weights' sha256 and the scikit-learn version; a missing or damaged model is always a
+:class:`ModelError`, never a fallback to untrained weights.
 
 Where ``load_model("convnet")`` looks, first match wins: ``$DIGITSCAN_MODEL_DIR``, the copy
 installed inside the package, then ``models/`` of a source checkout.
@@ -31,9 +31,10 @@ from digitscan.errors import ModelError
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-#: The models shipped with digitscan, by name, and the kind of weights each has.
-SHIPPED = {"convnet": "convnet", "mlp": "mlp"}
-KIND_SUFFIX = {"convnet": ".npz", "mlp": ".joblib"}
+#: The models shipped with digitscan, by name, and the kind of weights each has ("convnet" is
+#: two networks averaged).
+SHIPPED = {"convnet": "averaged-convnets", "mlp": "mlp"}
+KIND_SUFFIX = {"convnet": ".npz", "averaged-convnets": ".npz", "mlp": ".joblib"}
 ENV_MODEL_DIR = "DIGITSCAN_MODEL_DIR"
 _FILE_MODE = 0o644
 
@@ -173,21 +174,27 @@ def save_model(model: Any, folder: Path | str, name: str, card: dict[str, Any]) 
     """Write weights and card atomically; returns the card's path.
 
     Args:
-        model: A fitted :class:`ConvNetClassifier` or :class:`MLPDigitClassifier`.
+        model: A fitted :class:`ConvNetClassifier`, :class:`AveragedConvNets` or
+            :class:`MLPDigitClassifier`.
         folder: Destination folder (created if needed).
         name: Model name: files become ``<name>.json`` and ``<name>-<sha8>.<npz|joblib>``.
         card: Card fields (data, training, metrics...); format, kind, weights, sha256,
             versions and date are filled in here.
     """
     from digitscan.classifiers.convnet import ConvNetClassifier
+    from digitscan.classifiers.ensemble import AveragedConvNets
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    kind = "convnet" if isinstance(model, ConvNetClassifier) else "mlp"
+    kind = "mlp"
+    if isinstance(model, ConvNetClassifier):
+        kind = "convnet"
+    elif isinstance(model, AveragedConvNets):
+        kind = "averaged-convnets"
     with tempfile.NamedTemporaryFile(dir=folder, suffix=KIND_SUFFIX[kind], delete=False) as tmp:
         tmp_path = Path(tmp.name)
     try:
-        if kind == "convnet":
+        if kind != "mlp":
             with tmp_path.open("wb") as fh:
                 np.savez_compressed(fh, **model.to_arrays())
         else:
@@ -217,8 +224,9 @@ def save_model(model: Any, folder: Path | str, name: str, card: dict[str, Any]) 
 
 
 def _load_weights(kind: str, weights: Path) -> Any:
-    if kind == "convnet":
+    if kind != "mlp":
         from digitscan.classifiers.convnet import ConvNetClassifier
+        from digitscan.classifiers.ensemble import AveragedConvNets
         from digitscan.errors import ConfigError
 
         try:
@@ -226,8 +234,9 @@ def _load_weights(kind: str, weights: Path) -> Any:
                 arrays = {k: npz[k] for k in npz.files}
         except (OSError, ValueError) as exc:
             raise ModelError(f"not a readable .npz weights file ({exc})", path=weights) from None
+        build = ConvNetClassifier if kind == "convnet" else AveragedConvNets
         try:
-            return ConvNetClassifier.from_arrays(arrays)
+            return build.from_arrays(arrays)
         except ConfigError as exc:
             raise ModelError(exc.message, path=weights) from None
     # joblib runs code from the file (it is a pickle): only files the user named or we ship.
