@@ -195,3 +195,19 @@ def test_window_keys_freeze_and_save(tmp_path: Path) -> None:
     assert view.key(KEY_FREEZE, later) and view.frozen is None
     assert view.key(KEY_SAVE, later) and len(view.saved) == 2
     assert not view.key(KEY_QUIT, later)
+
+
+def test_live_frames_are_read_with_one_network_of_the_pair(monkeypatch, video: Path) -> None:
+    from digitscan import pipeline, webcam
+    from digitscan.classifiers.convnet import ConvNetClassifier
+
+    used = []
+    real = pipeline.read_page
+
+    def spy(page, config, model, *args, **kwargs):
+        used.append(model)
+        return real(page, config, model, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "read_page", spy)
+    webcam.watch(open_source(str(video)), lambda result: result.index < 2)
+    assert len(used) == 3 and all(type(model) is ConvNetClassifier for model in used)
