@@ -306,6 +306,48 @@ def draw(model_name: str) -> None:
         click.echo(line.text)
 
 
+def data_option(help_text: str) -> Callable[..., Any]:
+    """``--data DIR``: the folder of MNIST IDX files (``train``, ``average``, ``eval``)."""
+    return click.option(
+        "--data",
+        "data_dir",
+        required=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help=help_text,
+    )
+
+
+def model_out_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--out DIR`` and ``--test-photos N``, shared by the commands that write a model."""
+    options = [
+        click.option(
+            "--out",
+            "out_dir",
+            required=True,
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Folder to write NAME.json and the weights (and a training curve) into.",
+        ),
+        click.option(
+            "--test-photos",
+            type=click.IntRange(min=0),
+            default=500,
+            show_default=True,
+            help="Photos rendered from the test digits to measure the model on (0: none).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _echo_photo_test(photo_test: dict[str, Any] | None) -> None:
+    if photo_test is not None:
+        click.echo(
+            f"photo-crop accuracy {photo_test['accuracy']:.4f} on "
+            f"{photo_test['n']} digits of {photo_test['photos']} test photos"
+        )
+
+
 @cli.command()
 @click.option(
     "--model",
@@ -314,20 +356,8 @@ def draw(model_name: str) -> None:
     default="convnet",
     help="Which classifier to train.",
 )
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder with the four MNIST IDX files (.gz or raw).",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write NAME.json, the weights and NAME-curve.png into.",
-)
+@data_option("Folder with the four MNIST IDX files (.gz or raw).")
+@model_out_options
 @click.option(
     "--epochs",
     type=click.IntRange(min=1),
@@ -348,13 +378,6 @@ def draw(model_name: str) -> None:
     default=None,
     help="Photos rendered from the training digits whose pipeline crops join the training "
     "set [default: 4000].",
-)
-@click.option(
-    "--test-photos",
-    type=click.IntRange(min=0),
-    default=500,
-    show_default=True,
-    help="Photos rendered from the test digits to measure the model on (0: none).",
 )
 @click.option(
     "--download",
@@ -398,38 +421,15 @@ def train(
         f"test accuracy {result.test.accuracy:.4f} on {result.test.n} digits "
         f"({result.seconds:.0f} s training)"
     )
-    if result.photo_test is not None:
-        click.echo(
-            f"photo-crop accuracy {result.photo_test['accuracy']:.4f} on "
-            f"{result.photo_test['n']} digits of {result.photo_test['photos']} test photos"
-        )
+    _echo_photo_test(result.photo_test)
     click.echo(f"wrote {result.card_path} and {result.curve_path}")
 
 
 @cli.command()
 @click.argument("members", nargs=-1, required=True)
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder with the four MNIST IDX files (the test split is measured).",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write NAME.json and the weights into.",
-)
+@data_option("Folder with the four MNIST IDX files (the test split is measured).")
+@model_out_options
 @click.option("--name", default="convnet", show_default=True, help="Model name.")
-@click.option(
-    "--test-photos",
-    type=click.IntRange(min=0),
-    default=500,
-    show_default=True,
-    help="Photos rendered from the test digits to measure the model on (0: none).",
-)
 @click.option("--seed", type=int, default=2, show_default=True, help="Seed of those photos.")
 def average(
     members: tuple[str, ...],
@@ -453,23 +453,13 @@ def average(
         on_stage=lambda text: click.echo(text, err=True),
     )
     click.echo(f"test accuracy {result.test.accuracy:.4f} on {result.test.n} digits")
-    if result.photo_test is not None:
-        click.echo(
-            f"photo-crop accuracy {result.photo_test['accuracy']:.4f} on "
-            f"{result.photo_test['n']} digits of {result.photo_test['photos']} test photos"
-        )
+    _echo_photo_test(result.photo_test)
     click.echo(f"wrote {result.card_path}")
 
 
 @cli.command("eval")
 @click.option("--model", "model_name", default="convnet", help=MODEL_HELP)
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder with MNIST-format IDX files.",
-)
+@data_option("Folder with MNIST-format IDX files.")
 @click.option(
     "--split",
     type=click.Choice(["test", "train"]),
