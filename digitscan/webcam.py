@@ -14,8 +14,9 @@
 Live frames are read at a working resolution of 640 px (``LIVE_CONFIG``), not the 1200 px
 photos are enlarged to: a 640x480 frame then takes ~20 ms on one core, against ~60 ms. For
 the same reason a model of averaged convnets reads live frames with its first network only
-(:func:`live_classifier`): that is a third of the time of a frame, and the reading shown must
-hold over several frames anyway.
+(:func:`live_classifier`): the second would add about a quarter to a frame's time (32 frames/s
+against 24-27 in ``bench/webcam.py``), and the reading shown must hold over several frames
+anyway.
 """
 
 from __future__ import annotations

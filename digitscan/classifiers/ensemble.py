@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from digitscan.classifiers.base import CLASSES, DigitEstimator, check_images
+from digitscan.classifiers.base import CLASSES, DigitEstimator
 from digitscan.classifiers.convnet import ConvNetClassifier
 from digitscan.errors import ConfigError
 
@@ -52,8 +52,8 @@ class AveragedConvNets(DigitEstimator):
     def predict_proba(self, X: ArrayLike) -> NDArray[np.float32]:  # noqa: N803
         """The members' class probabilities ``(N, 10)``, averaged."""
         self.check_fitted()
-        images = check_images(X)
-        proba = sum(net.predict_proba(images) for net in self.estimators_)
+        X = np.asarray(X)  # noqa: N806 (each member checks and converts it)
+        proba = sum(net.predict_proba(X) for net in self.estimators_)
         return np.asarray(proba / len(self.estimators_), np.float32)
 
     def predict(self, X: ArrayLike) -> NDArray[np.int64]:  # noqa: N803
