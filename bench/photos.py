@@ -2,6 +2,7 @@
 
     python bench/photos.py                          # the shipped samples/
     python bench/photos.py --fresh 120 --seed 7     # 120 new photos from MNIST *test* digits
+    python bench/photos.py --fresh 120 --seed 301 --ink pencil   # ... all written in pencil
     python bench/photos.py --model mlp --tesseract  # another model; Tesseract side by side
 
 Figures:
@@ -87,6 +88,7 @@ def main() -> None:
     parser.add_argument("--samples", type=Path, default=ROOT / "samples")
     parser.add_argument("--fresh", type=int, default=0, help="render N new photos instead")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--ink", help="with --fresh: write every photo in this ink (pencil, red)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--model", default="convnet")
     parser.add_argument("--tesseract", action="store_true")
@@ -100,7 +102,7 @@ def main() -> None:
         from digitscan import synth
 
         folder = Path(tempfile.mkdtemp(prefix="digitscan-bench-"))
-        synth.generate(args.data, folder, args.seed, "test", args.fresh, 0)
+        synth.generate(args.data, folder, args.seed, "test", args.fresh, 0, args.ink)
     images = sorted(folder.glob("*.jpg"))
     model = digitscan.api.get_model(args.model)
     digitscan.read(images[0], model=model)  # warm-up: first call pays lazy imports

@@ -240,7 +240,8 @@ def binarize_adaptive(
             adaptive threshold turns paper texture and noise into speckle.
         tone_gap: If the dark pixels fall into two tones at least this far apart (printed
             ruling or grids are usually much lighter than pen ink), only the darker tone is
-            ink. 255 turns this off.
+            ink; dark regions wider than ``block_px`` (a desk) do not count as the darker
+            tone. 255 turns this off.
 
     Returns:
         uint8 ``(H, W)`` in {0, 255}, ink = 255.
@@ -249,7 +250,7 @@ def binarize_adaptive(
     adaptive = cv2.adaptiveThreshold(
         flat, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, offset
     )
-    limit = ink_tone_limit(flat, 255 - min_contrast, tone_gap)
+    limit = ink_tone_limit(flat, 255 - min_contrast, tone_gap, stroke_px=block)
     dark = np.where(flat < limit, np.uint8(255), np.uint8(0))
     return fill_dark_holes(cv2.bitwise_and(adaptive, dark), flat, dark, block)
 
@@ -381,14 +382,35 @@ _PINHOLE_DEPTH, _PINHOLE_MIN_DEPTH_PX = 0.15, 3.0
 _PINHOLE_TONE_MARGIN = 0.1
 
 
-def ink_tone_limit(flat: Gray, paper_limit: float, tone_gap: float) -> float:
+def ink_tone_limit(flat: Gray, paper_limit: float, tone_gap: float, stroke_px: int = 0) -> float:
     """The grey level below which a pixel is ink.
 
     Normally ``paper_limit``. When the pixels darker than that form two tones whose means
     differ by at least ``tone_gap`` and the lighter tone is common (>= 20% of them), the
     level midway between the tones (split by Otsu): the lighter tone is printed ruling.
+
+    A desk or a deep shadow left in the page is dark too, and against it pencil writing is
+    the lighter tone. So with ``stroke_px`` > 0, when the darker tone lies mostly in dark
+    regions wider than that (with a margin round them), which no pen stroke is, the split
+    must hold without those regions; if it does not, the page has one tone of ink and the
+    limit is ``paper_limit``.
     """
-    values = flat[::2, ::2][flat[::2, ::2] < paper_limit]
+    half = flat[::2, ::2]
+    dark = half < paper_limit
+    limit = _two_tone_limit(half[dark], paper_limit, tone_gap)
+    if limit < paper_limit and stroke_px > 0:
+        wide = _wide_dark(dark, stroke_px // 2) > 0
+        strokes = dark & ~wide
+        if (
+            wide[half < limit].mean() > 0.5
+            and _two_tone_limit(half[strokes], paper_limit, tone_gap) >= paper_limit
+        ):
+            return paper_limit
+    return limit
+
+
+def _two_tone_limit(values: NDArray[np.uint8], paper_limit: float, tone_gap: float) -> float:
+    """The level midway between two tones of ``values`` (see :func:`ink_tone_limit`)."""
     if values.size < 500 or tone_gap >= 255:
         return paper_limit
     level, _ = cv2.threshold(values.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -401,6 +423,15 @@ def ink_tone_limit(flat: Gray, paper_limit: float, tone_gap: float) -> float:
     # Midway between the tones, not Otsu's level: that sits at the edge of the smaller class
     # and would cut the anti-aliased edges off every stroke.
     return (dark_mean + light_mean) / 2
+
+
+def _wide_dark(dark: NDArray[np.bool_], width_px: int) -> Gray:
+    """The parts of a dark mask wider than ``width_px`` everywhere, grown by half that."""
+    size = max(3, width_px | 1)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    wide = cv2.morphologyEx(dark.astype(np.uint8) * 255, cv2.MORPH_OPEN, disc)
+    margin = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size // 2 | 1, size // 2 | 1))
+    return cv2.dilate(wide, margin)
 
 
 def find_lines(binary: Gray, min_length_px: int, max_thickness_px: int) -> Gray:

@@ -328,7 +328,8 @@ def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candi
     the narrower one (``piece_merge_overlap`` if one is far shorter than the other), the
     vertical gap is under ``merge_gap_frac`` of the taller one, and the result is not much
     taller than a digit (so digits of two lines never merge); or when one is a 5's bar drawn
-    apart from its body (see :func:`_is_top_bar`); or when they are the top and bottom
+    apart from its body (see :func:`_is_top_bar`: tried only once no stacked pieces are
+    left, so a 7's bar stays with the stem under it); or when they are the top and bottom
     halves of one digit, measured against the page's median blob height (see
     :func:`_halves`); or when one is a sliver split off the other's stroke (see
     :func:`_sliver_beside`).
@@ -338,6 +339,22 @@ def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candi
     if not kept:
         return rejected
     digit_h = _page_digit_height(kept)
+    # Pieces stacked one on another first: a 7's bar cut off by a grid line belongs to the
+    # stem under it, not to the digit whose side it happens to reach as a 5's bar would.
+    for bars in (False, True):
+        kept = _merge_pairs(
+            kept,
+            lambda a, b, bars=bars: (
+                _belong_together(a.bbox, b.bbox, config, digit_h, bars) or _sliver_beside(a, b)
+            ),
+        )
+    return kept + rejected
+
+
+def _merge_pairs(
+    kept: list[Candidate], together: Callable[[Candidate, Candidate], bool]
+) -> list[Candidate]:
+    """Merge pairs of neighbours (left to right) that belong ``together`` until none do."""
     merged = True
     while merged:
         merged = False
@@ -347,14 +364,14 @@ def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candi
                 a, b = kept[i].bbox, kept[j].bbox
                 if b.x >= a.x2 + _BAR_MAX_GAP * max(a.h, b.h):
                     break
-                if _belong_together(a, b, config, digit_h) or _sliver_beside(kept[i], kept[j]):
+                if together(kept[i], kept[j]):
                     kept[i] = _union(kept[i], kept[j])
                     del kept[j]
                     merged = True
                     break
             if merged:
                 break
-    return kept + rejected
+    return kept
 
 
 def _page_digit_height(kept: list[Candidate]) -> float:
@@ -397,14 +414,19 @@ def reject_broken_lines(candidates: list[Candidate]) -> list[Candidate]:
     return _reject_where(candidates, lambda c: id(c) in pieces, LINE_PIECE)
 
 
+#: Pieces of one digit together are at most this many times as wide as the page's digits
+#: are tall (or as they are, if taller).
+_MERGE_MAX_ASPECT = 1.5
 #: Two pieces of a broken line are at most this fraction of the longer one apart ...
 _BROKEN_LINE_GAP = 0.15
 #: ... and together at least this many times the page's digit height.
 _BROKEN_LINE_MIN = 1.2
 
 
-def _belong_together(a: BBox, b: BBox, config: ScanConfig, digit_h: float) -> bool:
-    if _is_top_bar(a, b) or _is_top_bar(b, a):
+def _belong_together(
+    a: BBox, b: BBox, config: ScanConfig, digit_h: float, bars: bool = True
+) -> bool:
+    if bars and (_is_top_bar(a, b) or _is_top_bar(b, a)):
         return True
     if _halves(a, b, config, digit_h):
         return True
@@ -419,6 +441,8 @@ def _belong_together(a: BBox, b: BBox, config: ScanConfig, digit_h: float) -> bo
     if gap > config.merge_gap_frac * taller:
         return False
     union = a.union(b)
+    if union.w > _MERGE_MAX_ASPECT * max(union.h, digit_h):
+        return False  # a box's sides and bottom the line removal missed, round the digits
     # A detached bar or a broken loop is small next to the body; two whole digits are not.
     return union.h <= 1.6 * taller and (smaller < 0.6 * taller or gap < 0)
 

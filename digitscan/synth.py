@@ -33,6 +33,10 @@ from digitscan.types import BBox
 Image = NDArray[np.uint8]
 
 INKS = {"black": (35, 30, 30), "blue": (150, 60, 20), "dark-blue": (110, 40, 25)}
+#: Inks a whole photo can be written in instead (``--ink``): never drawn at random, so the
+#: photos of a seed stay what they were. Pencil is as light as printed ruling.
+OTHER_INKS = {"red": (45, 40, 190), "pencil": (120, 120, 125)}
+Ink = tuple[int, int, int]
 PRINT = (70, 70, 70)
 
 
@@ -40,7 +44,7 @@ PRINT = (70, 70, 70)
 class Pen:
     """How digits are written: ink colour (BGR), stroke thickness factor, digit height in px."""
 
-    ink: tuple[int, int, int]
+    ink: Ink
     thickness: float  # 0.6 thin ballpoint ... 1.8 felt pen
     height_px: int
 
@@ -200,6 +204,12 @@ def render_mark(char: str, h: int, pen: Pen) -> NDArray[np.float32]:
     return canvas
 
 
+def pick_ink(rng: np.random.Generator, names: list[str], ink: Ink | None) -> Ink:
+    """One of the named :data:`INKS` at random, or ``ink`` (the draw is made all the same)."""
+    drawn = INKS[str(rng.choice(names))]
+    return drawn if ink is None else ink
+
+
 def blend_ink(
     page: Image, coverage: NDArray[np.float32], x: int, y: int, ink: tuple[int, int, int]
 ) -> None:
@@ -248,7 +258,7 @@ def random_number(rng: np.random.Generator, lo: int = 2, hi: int = 6) -> str:
 # ------------------------------------------------------------------ scenes (flat pages)
 
 
-def scene_cheque(rng, src, size) -> Scene:
+def scene_cheque(rng, src, size, ink: Ink | None = None) -> Scene:
     """A cheque: printed labels, the courtesy-amount box with a "$" and an amount in it."""
     w, h = size
     scene = Scene(paper(h, w, rng, tint=(215, 235, 240)))
@@ -263,7 +273,7 @@ def scene_cheque(rng, src, size) -> Scene:
     amount = random_number(rng, 2, 4)
     cents = rng.random() < 0.5
     pen = Pen(
-        INKS[rng.choice(["black", "blue"])], rng.uniform(0.8, 1.4), round((box[3] - box[1]) * 0.6)
+        pick_ink(rng, ["black", "blue"], ink), rng.uniform(0.8, 1.4), round((box[3] - box[1]) * 0.6)
     )
     text = amount + ("." + "".join(str(d) for d in rng.integers(0, 10, 2)) if cents else "")
     left, baseline = box[0] + w // 60, box[3] - (box[3] - box[1]) // 6
@@ -276,7 +286,7 @@ def scene_cheque(rng, src, size) -> Scene:
     return scene
 
 
-def scene_form(rng, src, size) -> Scene:
+def scene_form(rng, src, size, ink: Ink | None = None) -> Scene:
     """A form: rows of comb boxes (grey or red drop-out), one digit per box."""
     w, h = size
     scene = Scene(paper(h, w, rng, tint=(245, 246, 246)))
@@ -292,7 +302,7 @@ def scene_form(rng, src, size) -> Scene:
             scene.page, labels[(r + rng.integers(6)) % 6], w // 30, y + cell // 2, w / 2200, colour
         )
         digits = "".join(str(d) for d in rng.integers(0, 10, n))
-        pen = Pen(INKS[rng.choice(list(INKS))], rng.uniform(0.7, 1.5), round(cell * 0.72))
+        pen = Pen(pick_ink(rng, list(INKS), ink), rng.uniform(0.7, 1.5), round(cell * 0.72))
         for i, char in enumerate(digits):
             bx = x0 + i * cell
             cv2.rectangle(scene.page, (bx, y), (bx + cell, y + cell), colour, max(1, cell // 25))
@@ -304,7 +314,7 @@ def scene_form(rng, src, size) -> Scene:
     return scene
 
 
-def scene_ruled(rng, src, size, squared: bool = False) -> Scene:
+def scene_ruled(rng, src, size, squared: bool = False, ink: Ink | None = None) -> Scene:
     """A ruled (or squared) notebook page with numbers written on or across its lines."""
     w, h = size
     scene = Scene(paper(h, w, rng, tint=(242, 244, 246)))
@@ -326,7 +336,9 @@ def scene_ruled(rng, src, size, squared: bool = False) -> Scene:
             break
     for row in sorted(rows):
         pen = Pen(
-            INKS[rng.choice(list(INKS))], rng.uniform(0.7, 1.6), round(gap * rng.uniform(0.7, 1.0))
+            pick_ink(rng, list(INKS), ink),
+            rng.uniform(0.7, 1.6),
+            round(gap * rng.uniform(0.7, 1.0)),
         )
         baseline = row * gap + round(gap * rng.uniform(-0.05, 0.15))  # sits on or crosses it
         x = w // 8 + round(rng.uniform(0.03, 0.15) * w)
@@ -344,7 +356,7 @@ def scene_ruled(rng, src, size, squared: bool = False) -> Scene:
     return scene
 
 
-def scene_sticky(rng, src, size) -> Scene:
+def scene_sticky(rng, src, size, ink: Ink | None = None) -> Scene:
     """A yellow sticky note with a number, rotated on a wooden desk."""
     w, h = size
     desk = np.empty((h, w, 3), np.float32)
@@ -359,7 +371,7 @@ def scene_sticky(rng, src, size) -> Scene:
     spacing = 0.2
     # Digits are ~0.6-1.0 of their height wide plus padding: size the pen so the string fits.
     height = round(min(side * 0.4, side * 0.8 / (len(text) * (1.0 + spacing))))
-    pen = Pen(INKS[rng.choice(["black", "blue"])], rng.uniform(1.0, 1.8), height)
+    pen = Pen(pick_ink(rng, ["black", "blue"], ink), rng.uniform(1.0, 1.8), height)
     write_string(scene, text, round(side * 0.1), round(side * 0.62), pen, src, rng, spacing=spacing)
     angle = rng.uniform(-12, 12)
     matrix = cv2.getRotationMatrix2D((side / 2, side / 2), angle, 1.0)
@@ -383,7 +395,7 @@ def scene_sticky(rng, src, size) -> Scene:
     return Scene(page, scene.lines, on_desk)
 
 
-def scene_plain(rng, src, size) -> Scene:
+def scene_plain(rng, src, size, ink: Ink | None = None) -> Scene:
     """Plain paper with one to three numbers, some with a decimal comma."""
     w, h = size
     scene = Scene(paper(h, w, rng, tint=(248, 248, 248)))
@@ -398,7 +410,7 @@ def scene_plain(rng, src, size) -> Scene:
         # Tall enough to read, small enough that the whole string fits on the page.
         fits = (w * 0.92 - x) / (len(text) * (0.9 + spacing))
         pen = Pen(
-            INKS[rng.choice(list(INKS))],
+            pick_ink(rng, list(INKS), ink),
             rng.uniform(0.6, 1.6),
             round(min(band * rng.uniform(0.3, 0.5), fits)),
         )
@@ -421,7 +433,7 @@ SCENES: dict[str, Callable[..., Scene]] = {
     "cheque": scene_cheque,
     "form": scene_form,
     "ruled": scene_ruled,
-    "squared": lambda rng, src, size: scene_ruled(rng, src, size, squared=True),
+    "squared": lambda rng, src, size, ink=None: scene_ruled(rng, src, size, True, ink),
     "sticky": scene_sticky,
     "plain": scene_plain,
 }
@@ -535,15 +547,17 @@ class Photo:
         return cv2.imdecode(data, cv2.IMREAD_COLOR)
 
 
-def render(kind: str, rng, src, out_size, scan: bool | None = None) -> Photo:
-    """Render one image of a kind of scene (a key of :data:`SCENES`)."""
+def render(
+    kind: str, rng, src, out_size, scan: bool | None = None, ink: Ink | None = None
+) -> Photo:
+    """Render one image of a kind of scene (a key of :data:`SCENES`), in ``ink`` if given."""
     if scan is None:
         scan = kind in ("form", "plain") and rng.random() < 0.5
     w, h = out_size
     page_size = (round(w * 1.0), round(h * 1.0))
     if kind == "cheque":
         page_size = (w, round(w * 0.45))
-    scene = SCENES[kind](rng, src, page_size)
+    scene = SCENES[kind](rng, src, page_size, ink=ink)
     cam = random_camera(rng, scan)
     image, matrix = photograph(scene, out_size, cam, rng)
     boxes = []
@@ -556,11 +570,16 @@ def render(kind: str, rng, src, out_size, scan: bool | None = None) -> Photo:
     return Photo(image, scene.expected(), cam.jpeg_quality, boxes)
 
 
-def generate(data: Path, out: Path, seed: int, split: str, count: int, big: int) -> list[Path]:
+def generate(
+    data: Path, out: Path, seed: int, split: str, count: int, big: int, ink: str | None = None
+) -> list[Path]:
     """Write ``count`` photos (plus ``big`` at 12 MP) and their ``.gt.txt`` into ``out``.
 
-    The kinds of scene take turns; digits come from MNIST's ``split`` in ``data``.
+    The kinds of scene take turns; digits come from MNIST's ``split`` in ``data``. ``ink``
+    (a key of :data:`INKS` or :data:`OTHER_INKS`) writes every photo in that ink, the rest
+    of each photo as it is without it.
     """
+    colour = None if ink is None else {**INKS, **OTHER_INKS}[ink]
     images, labels = load_mnist(data, split)
     rng = np.random.default_rng(seed)
     src = DigitSource(images, labels, rng)
@@ -572,7 +591,7 @@ def generate(data: Path, out: Path, seed: int, split: str, count: int, big: int)
         size = (4000, 3000) if i >= count else SIZES[int(rng.integers(len(SIZES)))]
         if kind == "sticky" or (kind == "form" and rng.random() < 0.5):
             size = (size[1], size[0]) if rng.random() < 0.3 else size
-        photo = render(kind, rng, src, size)
+        photo = render(kind, rng, src, size, ink=colour)
         path = out / f"{kind}-{i:02d}.jpg"
         cv2.imwrite(str(path), photo.image, [cv2.IMWRITE_JPEG_QUALITY, photo.jpeg_quality])
         path.with_suffix(".gt.txt").write_text("\n".join(photo.expected) + "\n")
@@ -589,8 +608,12 @@ def main() -> None:
     parser.add_argument("--split", choices=["train", "test"], default="train")
     parser.add_argument("--count", type=int, default=36)
     parser.add_argument("--big", type=int, default=1, help="how many 12 MP photos to add")
+    parser.add_argument(
+        "--ink", choices=[*INKS, *OTHER_INKS], help="write every photo in this ink (pencil...)"
+    )
     args = parser.parse_args()
-    for path in generate(args.data, args.out, args.seed, args.split, args.count, args.big):
+    photos = generate(args.data, args.out, args.seed, args.split, args.count, args.big, args.ink)
+    for path in photos:
         print(path)
 
 

@@ -251,6 +251,20 @@ def test_light_ruling_is_not_ink_when_the_pen_is_much_darker() -> None:
     )  # one tone: the normal limit
 
 
+def test_a_desk_is_not_the_darker_tone_that_makes_pencil_ruling() -> None:
+    # Pencil (115) on a ruled page (165), a dark desk (50) beside it: the desk is not ink,
+    # so pencil and ruling are one tone of the page and the pencil stays ink. A pen (30) on
+    # the same page is still told from the ruling.
+    flat = np.full((300, 400), 255, np.uint8)
+    flat[::20] = 165
+    flat[:, :80] = 50
+    for pen, kept in ((115, True), (30, False)):
+        flat[100:200, 200:206] = pen
+        assert preprocess.ink_tone_limit(flat, 215, 90) < 115  # the desk counted: a split
+        limit = preprocess.ink_tone_limit(flat, 215, 90, stroke_px=30)
+        assert (limit > 165) == kept and limit > pen
+
+
 def test_a_felt_pen_stroke_wider_than_the_threshold_window_is_filled() -> None:
     # A big felt-pen 0 and 1 on a note: strokes 45 px wide, wider than the adaptive
     # threshold's window. The insides of the strokes are ink; the 0's loop stays paper.

@@ -647,3 +647,15 @@ def test_a_dollar_beside_an_amount_written_higher_is_not_a_digit(drop) -> None:
     rejected: list = []
     assert _drop_currency_signs([amount, sign], rejected) == [amount]
     assert rejected[0].rejected == "a currency sign, read as 5"
+
+
+@pytest.mark.parametrize(("kind", "seed"), [("ruled", 8), ("form", 3)])
+def test_pencil_beside_a_darker_desk_is_read(kind: str, seed: int, tiny_train) -> None:
+    # Rendered in pencil, about as light as printed ruling; the desk round the page is darker.
+    # Taking the desk for the ink and the pencil for ruling left nothing to read.
+    from digitscan import synth
+
+    rng = np.random.default_rng(seed)
+    pencil = synth.OTHER_INKS["pencil"]
+    photo = synth.render(kind, rng, synth.DigitSource(*tiny_train, rng), (1280, 960), ink=pencil)
+    assert digitscan.read(photo.as_saved()).text == "\n".join(photo.expected)

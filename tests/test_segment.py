@@ -71,6 +71,24 @@ def test_detached_bar_of_a_five_merges() -> None:
     assert boxes == [BBox(100, 30, 32, 50), BBox(150, 40, 30, 40)]
 
 
+def test_a_box_left_round_the_digits_does_not_swallow_them() -> None:
+    # The sides and bottom of a blurred cheque box the line removal missed: one wide blob
+    # round the amount, each digit overlapping it.
+    box = Candidate(BBox(100, 40, 300, 90), np.zeros((90, 300), np.uint8))
+    box.mask[-4:], box.mask[:, :4], box.mask[:, -4:] = 255, 255, 255
+    digits = [blob(130, 50, 30, 60), blob(200, 50, 30, 60)]
+    merged = segment.merge_strokes([box, *digits], CONFIG)
+    assert all(d in merged for d in digits) and len(merged) == 3
+
+
+def test_a_sevens_bar_cut_off_by_a_grid_line_stays_with_its_stem() -> None:
+    # The bar reaches the side of the 3 before it as a 5's detached bar would, but it sits
+    # on the 7's stem.
+    three, bar, stem = blob(432, 187, 70, 101), blob(516, 192, 75, 18), blob(530, 210, 60, 88)
+    merged = segment.merge_strokes([three, bar, stem], CONFIG)
+    assert sorted(c.bbox for c in merged) == [three.bbox, BBox(516, 192, 75, 106)]
+
+
 def test_digits_of_two_lines_do_not_merge() -> None:
     top, bottom = blob(100, 10, 30, 40), blob(102, 60, 30, 40)
     assert len(segment.merge_strokes([top, bottom], CONFIG)) == 2
