@@ -48,6 +48,14 @@ class Pen:
     thickness: float  # 0.6 thin ballpoint ... 1.8 felt pen
     height_px: int
 
+    def __post_init__(self) -> None:
+        if self.ink == OTHER_INKS["pencil"]:
+            self.thickness = min(self.thickness, _PENCIL_MAX_THICKNESS)
+
+
+#: A pencil's line is no wider than a ballpoint's.
+_PENCIL_MAX_THICKNESS = 1.0
+
 
 @dataclass
 class Scene:
@@ -577,7 +585,7 @@ def generate(
 
     The kinds of scene take turns; digits come from MNIST's ``split`` in ``data``. ``ink``
     (a key of :data:`INKS` or :data:`OTHER_INKS`) writes every photo in that ink, the rest
-    of each photo as it is without it.
+    of each photo as it is without it, and names the files after it (``pencil-ruled-02.jpg``).
     """
     colour = None if ink is None else {**INKS, **OTHER_INKS}[ink]
     images, labels = load_mnist(data, split)
@@ -592,7 +600,7 @@ def generate(
         if kind == "sticky" or (kind == "form" and rng.random() < 0.5):
             size = (size[1], size[0]) if rng.random() < 0.3 else size
         photo = render(kind, rng, src, size, ink=colour)
-        path = out / f"{kind}-{i:02d}.jpg"
+        path = out / f"{ink + '-' if ink else ''}{kind}-{i:02d}.jpg"
         cv2.imwrite(str(path), photo.image, [cv2.IMWRITE_JPEG_QUALITY, photo.jpeg_quality])
         path.with_suffix(".gt.txt").write_text("\n".join(photo.expected) + "\n")
         written.append(path)
