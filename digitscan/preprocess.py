@@ -391,9 +391,9 @@ def ink_tone_limit(flat: Gray, paper_limit: float, tone_gap: float, stroke_px: i
 
     A desk or a deep shadow left in the page is dark too, and against it pencil writing is
     the lighter tone. So with ``stroke_px`` > 0, when the darker tone lies mostly in dark
-    regions wider than that (with a margin round them), which no pen stroke is, the split
-    must hold without those regions; if it does not, the page has one tone of ink and the
-    limit is ``paper_limit``.
+    regions wider than that which reach the image's border (with a margin round them), as a
+    desk does and no pen stroke, the split must hold without those regions; if it does not,
+    the page has one tone of ink and the limit is ``paper_limit``.
     """
     half = flat[::2, ::2]
     dark = half < paper_limit
@@ -426,10 +426,19 @@ def _two_tone_limit(values: NDArray[np.uint8], paper_limit: float, tone_gap: flo
 
 
 def _wide_dark(dark: NDArray[np.bool_], width_px: int) -> Gray:
-    """The parts of a dark mask wider than ``width_px`` everywhere, grown by half that."""
+    """Dark regions wider than ``width_px`` that reach the image's border, grown by half that.
+
+    A desk reaches the border; a felt pen's stroke, however wide, does not.
+    """
     size = max(3, width_px | 1)
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     wide = cv2.morphologyEx(dark.astype(np.uint8) * 255, cv2.MORPH_OPEN, disc)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(wide, connectivity=8)
+    h, w = wide.shape
+    x, y, box_w, box_h = (stats[:, i] for i in range(4))
+    at_border = (x == 0) | (y == 0) | (x + box_w == w) | (y + box_h == h)
+    at_border[0] = False  # the background
+    wide = np.where(at_border[labels], np.uint8(255), np.uint8(0))
     margin = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size // 2 | 1, size // 2 | 1))
     return cv2.dilate(wide, margin)
 

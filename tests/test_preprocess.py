@@ -263,6 +263,10 @@ def test_a_desk_is_not_the_darker_tone_that_makes_pencil_ruling() -> None:
         assert preprocess.ink_tone_limit(flat, 215, 90) < 115  # the desk counted: a split
         limit = preprocess.ink_tone_limit(flat, 215, 90, stroke_px=30)
         assert (limit > 165) == kept and limit > pen
+    # A felt pen's stroke wider than stroke_px, away from the border, is ink, not a desk.
+    flat[:, :80] = 255
+    flat[60:240, 180:240] = 30
+    assert 30 < preprocess.ink_tone_limit(flat, 215, 90, stroke_px=30) < 165
 
 
 def test_a_felt_pen_stroke_wider_than_the_threshold_window_is_filled() -> None:
