@@ -88,12 +88,18 @@ def main() -> None:
     parser.add_argument("--samples", type=Path, default=ROOT / "samples")
     parser.add_argument("--fresh", type=int, default=0, help="render N new photos instead")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--ink", help="with --fresh: write every photo in this ink (pencil, red)")
+    parser.add_argument(
+        "--ink",
+        choices=["black", "blue", "dark-blue", "red", "pencil"],
+        help="with --fresh: write every photo in this ink",
+    )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--model", default="convnet")
     parser.add_argument("--tesseract", action="store_true")
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args()
+    if args.ink and not args.fresh:
+        parser.error("--ink needs --fresh N (the shipped samples are already rendered)")
 
     import digitscan
 

@@ -240,8 +240,8 @@ def binarize_adaptive(
             adaptive threshold turns paper texture and noise into speckle.
         tone_gap: If the dark pixels fall into two tones at least this far apart (printed
             ruling or grids are usually much lighter than pen ink), only the darker tone is
-            ink; dark regions wider than ``block_px`` (a desk) do not count as the darker
-            tone. 255 turns this off.
+            ink; dark regions wider than ``block_px`` that reach the image's border (a
+            desk) do not count as the darker tone. 255 turns this off.
 
     Returns:
         uint8 ``(H, W)`` in {0, 255}, ink = 255.
@@ -399,10 +399,10 @@ def ink_tone_limit(flat: Gray, paper_limit: float, tone_gap: float, stroke_px: i
     dark = half < paper_limit
     limit = _two_tone_limit(half[dark], paper_limit, tone_gap)
     if limit < paper_limit and stroke_px > 0:
-        wide = _wide_dark(dark, stroke_px // 2) > 0
-        strokes = dark & ~wide
+        desk = _desk_regions(dark, stroke_px // 2) > 0
+        strokes = dark & ~desk
         if (
-            wide[half < limit].mean() > 0.5
+            desk[half < limit].mean() > 0.5
             and _two_tone_limit(half[strokes], paper_limit, tone_gap) >= paper_limit
         ):
             return paper_limit
@@ -425,7 +425,7 @@ def _two_tone_limit(values: NDArray[np.uint8], paper_limit: float, tone_gap: flo
     return (dark_mean + light_mean) / 2
 
 
-def _wide_dark(dark: NDArray[np.bool_], width_px: int) -> Gray:
+def _desk_regions(dark: NDArray[np.bool_], width_px: int) -> Gray:
     """Dark regions wider than ``width_px`` that reach the image's border, grown by half that.
 
     A desk reaches the border; a felt pen's stroke, however wide, does not.

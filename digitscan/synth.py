@@ -218,9 +218,7 @@ def pick_ink(rng: np.random.Generator, names: list[str], ink: Ink | None) -> Ink
     return drawn if ink is None else ink
 
 
-def blend_ink(
-    page: Image, coverage: NDArray[np.float32], x: int, y: int, ink: tuple[int, int, int]
-) -> None:
+def blend_ink(page: Image, coverage: NDArray[np.float32], x: int, y: int, ink: Ink) -> None:
     """Multiply ink onto the page (like real ink: darkens what is under it)."""
     h, w = coverage.shape
     x0, y0 = max(0, x), max(0, y)
