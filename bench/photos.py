@@ -84,13 +84,15 @@ def run_tesseract(image: Path) -> str:
 
 
 def main() -> None:
+    from digitscan import synth
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=Path, default=ROOT / "samples")
     parser.add_argument("--fresh", type=int, default=0, help="render N new photos instead")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--ink",
-        choices=["black", "blue", "dark-blue", "red", "pencil"],
+        choices=[*synth.INKS, *synth.OTHER_INKS],
         help="with --fresh: write every photo in this ink",
     )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -105,8 +107,6 @@ def main() -> None:
 
     folder = args.samples
     if args.fresh:
-        from digitscan import synth
-
         folder = Path(tempfile.mkdtemp(prefix="digitscan-bench-"))
         synth.generate(args.data, folder, args.seed, "test", args.fresh, 0, args.ink)
     images = sorted(folder.glob("*.jpg"))

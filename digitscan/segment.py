@@ -342,19 +342,17 @@ def merge_strokes(candidates: list[Candidate], config: ScanConfig) -> list[Candi
     # Pieces stacked one on another first: a 7's bar cut off by a grid line belongs to the
     # stem under it, not to the digit whose side it happens to reach as a 5's bar would.
     for bars in (False, True):
-        kept = _merge_pairs(
-            kept,
-            lambda a, b, bars=bars: (
-                _belong_together(a.bbox, b.bbox, config, digit_h, bars) or _sliver_beside(a, b)
-            ),
-        )
+        kept = _merge_pairs(kept, config, digit_h, bars)
     return kept + rejected
 
 
 def _merge_pairs(
-    kept: list[Candidate], together: Callable[[Candidate, Candidate], bool]
+    kept: list[Candidate], config: ScanConfig, digit_h: float, bars: bool
 ) -> list[Candidate]:
-    """Merge pairs of neighbours (left to right) that belong ``together`` until none do."""
+    """Merge neighbours (left to right) that belong together until none do.
+
+    With ``bars``, a 5's bar drawn apart from its body counts as belonging to it.
+    """
     merged = True
     while merged:
         merged = False
@@ -364,7 +362,9 @@ def _merge_pairs(
                 a, b = kept[i].bbox, kept[j].bbox
                 if b.x >= a.x2 + _BAR_MAX_GAP * max(a.h, b.h):
                     break
-                if together(kept[i], kept[j]):
+                if _belong_together(a, b, config, digit_h, bars) or _sliver_beside(
+                    kept[i], kept[j]
+                ):
                     kept[i] = _union(kept[i], kept[j])
                     del kept[j]
                     merged = True
