@@ -370,6 +370,8 @@ def average(
 
     Args:
         members: Two or more convnet models (cards, weights or folders; see ``load_model``).
+            An averaged model joins with its members, so a shipped average grows by one
+            network with ``digitscan average models/convnet.json new/convnet.json``.
         data_dir: Folder with the four MNIST IDX files (the test split is measured).
         out_dir: Where to write ``<name>.json`` and the weights (all members in one file).
         name: Model name.
@@ -379,7 +381,7 @@ def average(
         on_stage: Called with a short description before each slow stage.
 
     Raises:
-        ConfigError: Fewer than two members, or a member that is not a single convnet.
+        ConfigError: Fewer than two members, or a member that is not a convnet.
         ModelError: A member cannot be loaded.
     """
     from digitscan.classifiers.ensemble import AveragedConvNets
@@ -388,10 +390,27 @@ def average(
     if len(members) < 2:
         raise ConfigError("averaging needs two or more models")
     say = on_stage or (lambda _: None)
-    nets = [load_model(member) for member in members]
-    for member, net in zip(members, nets, strict=True):
-        if not isinstance(net, ConvNetClassifier):
-            raise ConfigError(f"{member}: only single convnets can be averaged")
+    nets: list[ConvNetClassifier] = []
+    member_cards: list[dict[str, Any]] = []
+    first: dict[str, Any] = {}
+    for member in members:
+        loaded = load_model(member)
+        first = first or loaded.card_
+        if isinstance(loaded, AveragedConvNets):
+            # An average grows by a member: its own members join, each with its card entry.
+            known = loaded.card_.get("training", {}).get("members", [])
+            if len(known) != len(loaded.estimators_):  # a card written by hand
+                known = [
+                    {"weights": f"{loaded.card_['weights']} member {i}"}
+                    for i in range(len(loaded.estimators_))
+                ]
+            nets += loaded.estimators_
+            member_cards += known
+        elif isinstance(loaded, ConvNetClassifier):
+            nets.append(loaded)
+            member_cards.append(_member_card(loaded.card_))
+        else:
+            raise ConfigError(f"{member}: only convnets can be averaged")
     model = AveragedConvNets.of_fitted(nets)
     test_images, test_labels, test_files = load_mnist_with_sources(data_dir, "test")
     test_report, _ = evaluate(model, test_images, test_labels)
@@ -400,22 +419,12 @@ def average(
         say(f"measuring on {test_photos} photos of the test digits")
         photos = evaluate_photos(model, test_images, test_labels, test_photos, seed)
         metrics["photo_crops_test"] = photos
-    first = nets[0].card_
     card = {
         "training": {
             "command": command,
             "method": "class probabilities of the members averaged "
             "(digitscan.classifiers.ensemble.AveragedConvNets)",
-            "members": [
-                {
-                    "weights": net.card_["weights"],
-                    "sha256": net.card_["sha256"],
-                    "created": net.card_.get("created"),
-                    "training": net.card_.get("training"),
-                    "metrics": net.card_.get("metrics"),
-                }
-                for net in nets
-            ],
+            "members": member_cards,
         },
         "data": {**first.get("data", {}), "test": [_data_file(f) for f in test_files]},
         "preprocessing": first.get("preprocessing"),
@@ -424,6 +433,17 @@ def average(
     }
     card_path = save_model(model, out_dir, name, card)
     return AverageResult(card_path, test_report, metrics.get("photo_crops_test"))
+
+
+def _member_card(card: dict[str, Any]) -> dict[str, Any]:
+    """What an averaged model's card keeps of one member network's card."""
+    return {
+        "weights": card["weights"],
+        "sha256": card["sha256"],
+        "created": card.get("created"),
+        "training": card.get("training"),
+        "metrics": card.get("metrics"),
+    }
 
 
 def evaluate_photos(

@@ -369,7 +369,7 @@ def test_average_two_convnets_then_eval(
     run_cli, tiny_dir: Path, tmp_path: Path, tiny_train
 ) -> None:
     from digitscan.classifiers.convnet import ConvNetClassifier
-    from digitscan.classifiers.store import save_model
+    from digitscan.classifiers.store import load_model, save_model
 
     cards = []
     for seed in (1, 2):
@@ -393,4 +393,28 @@ def test_average_two_convnets_then_eval(
     assert_one_line_error(lone, "two or more")
     mixed = run_cli("average", cards[0], "mlp", "--data", tiny_dir, "--out", out)
     assert mixed.exit_code != 0
-    assert_one_line_error(mixed, "mlp", "only single convnets")
+    assert_one_line_error(mixed, "mlp", "only convnets")
+    # An average grows by a network: the pair's members join the third, cards and all.
+    third = ConvNetClassifier(
+        channels=(4,), kernels=(3,), hidden=8, epochs=1, augment=False, random_state=3
+    ).fit(*tiny_train)
+    card3 = save_model(third, tmp_path / "net3", "net", {"training": {"seed": 3}})
+    trio = tmp_path / "trio"
+    grown = run_cli(
+        "average",
+        out / "convnet.json",
+        card3,
+        "--data",
+        tiny_dir,
+        "--out",
+        trio,
+        "--test-photos",
+        "0",
+    )
+    assert grown.exit_code == 0, grown.stderr
+    model = load_model(trio / "convnet.json")
+    assert len(model.estimators_) == 3
+    assert [m["training"]["seed"] for m in model.card_["training"]["members"]] == [1, 2, 3]
+    X = tiny_train[0][:20]
+    mean = sum(net.predict_proba(X) for net in model.estimators_) / 3
+    np.testing.assert_allclose(model.predict_proba(X), mean, rtol=1e-6)
