@@ -160,7 +160,7 @@ def digit_image(cand: Candidate, config: ScanConfig) -> NDArray[np.uint8]:
     """
     mask = cand.mask
     longest = max(mask.shape)
-    width = segment.stroke_width(mask)
+    width = preprocess.stroke_width(mask)
     target = config.stroke_width_frac * longest
     # A k x k kernel widens (dilate) or narrows (erode) a stroke by k - 1 pixels.
     if width < 0.7 * target:
@@ -561,8 +561,7 @@ def box_mapper(page: Page, skew_deg: float) -> Callable[[BBox], BBox]:
     """Map boxes from the levelled working image back to original-image pixels."""
     if not skew_deg:
         return lambda box: box.scaled(page.scale)
-    h, w = page.image.shape[:2]
-    inverse = cv2.invertAffineTransform(cv2.getRotationMatrix2D((w / 2, h / 2), skew_deg, 1.0))
+    inverse = cv2.invertAffineTransform(preprocess.level_transform(page.image.shape, skew_deg)[0])
 
     def to_original(box: BBox) -> BBox:
         corners = np.array(

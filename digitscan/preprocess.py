@@ -185,46 +185,147 @@ def flatten_illumination(gray: Gray, background: Gray) -> Gray:
     return cv2.divide(gray, np.maximum(background, 1), scale=255)
 
 
-def estimate_skew_deg(binary: Gray, min_length_px: int) -> float:
+def stroke_width(mask: NDArray[np.uint8]) -> float:
+    """Mean pen width of a binary blob in pixels: its area over half its perimeter."""
+    area = float(np.count_nonzero(mask))
+    if area == 0:
+        return 0.0
+    return 2 * area / max(outline_length(mask), 1.0)
+
+
+def outline_length(mask: NDArray[np.uint8]) -> float:
+    """The length of a blob's outline (and its holes') in pixels."""
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    return float(sum(cv2.arcLength(c, True) for c in contours))
+
+
+#: Skews measured up to this many degrees from level (a phone held askew, a sticky note
+#: turned on the desk); horizontal and upright lines stay this far apart, so neither passes
+#: for the other.
+MAX_SKEW_DEG = 30.0
+#: Straight runs of thick digit strokes hold short chords at any angle: segments found on
+#: runs count only this near level (runs of lines turned further do not exist anyway).
+_RUNS_MAX_SKEW_DEG = 20.0
+
+
+def estimate_skew_deg(binary: Gray, min_length_px: int, max_thickness_px: int = 6) -> float:
     """The page's rotation in degrees, from its long straight lines (ruling, boxes, edges).
 
-    Returns the length-weighted median angle of Hough segments within 20 degrees of
-    horizontal (or, if there are none, of vertical); 0 when the page has no long lines
-    (digits alone are handled by the classifier's rotation tolerance).
+    Returns the length-weighted median angle of Hough segments near horizontal (or, if
+    there are none, upright); 0 when the page has no long lines (digits alone are handled
+    by the classifier's rotation tolerance).
+
+    Hough costs pixels x angles, so it runs at half resolution on the pixels of straight
+    horizontal and upright runs (lines, not the curves of digits). A page turned more than
+    about 10 degrees has no such runs; then it runs on whole blobs at least
+    ``min_length_px`` across whose mean pen width is that of a line (up to
+    ``max_thickness_px``) or that are long and narrow (page edges): not on big felt-pen
+    digits, which hold long straight chords at any angle. Only level segments count there:
+    a felt-pen 1 is as long and narrow as an edge, and upright.
     """
-    # Hough costs pixels x angles: keep only pixels on short straight runs (lines, not the
-    # curves of digits), at half resolution.
+    length = max(10, min_length_px // 2)
     runs = cv2.bitwise_or(
         cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((1, 15), np.uint8)),
         cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((15, 1), np.uint8)),
     )
-    half = cv2.dilate(runs, np.ones((2, 2), np.uint8))[::2, ::2]
-    length = max(10, min_length_px // 2)
+    angle = _segments_angle(_half(runs), length, _RUNS_MAX_SKEW_DEG, (0.0, 90.0))
+    if angle is None:
+        blobs = _line_blobs(_half(binary), length, max_thickness_px)
+        angle = _segments_angle(blobs, length, MAX_SKEW_DEG, (0.0,))
+    return angle or 0.0
+
+
+def _half(binary: Gray) -> Gray:
+    """Half resolution, thin strokes kept (a 2x2 maximum before taking every other pixel)."""
+    return cv2.dilate(binary, np.ones((2, 2), np.uint8))[::2, ::2]
+
+
+def _line_blobs(binary: Gray, length: int, max_thickness_px: int) -> Gray:
+    """The blobs at least ``length`` across that are as thin as lines or long and narrow."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    keep = np.zeros(count, bool)
+    for i in np.flatnonzero(np.hypot(stats[:, 2], stats[:, 3]) >= length)[1:]:
+        x, y, w, h = stats[i, :4]
+        blob = np.where(labels[y : y + h, x : x + w] == i, np.uint8(255), np.uint8(0))
+        keep[i] = stroke_width(blob) <= (max_thickness_px + 2) / 2 or _is_elongated(blob)
+    return np.where(keep[labels], np.uint8(255), np.uint8(0))
+
+
+def _segments_angle(
+    points: Gray, length: int, max_deg: float, centres: tuple[float, ...]
+) -> float | None:
+    """Length-weighted median angle of the Hough segments near level or upright.
+
+    The first of ``centres`` (0: level, 90: upright) with segments within ``max_deg`` of it
+    gives the angle; None if none has any.
+    """
+    if not points.any():
+        return None
     segments = cv2.HoughLinesP(
-        half, 1, np.pi / 360, threshold=max(10, length // 2), minLineLength=length, maxLineGap=3
+        points,
+        1,
+        np.pi / 360,
+        threshold=max(10, length // 2),
+        minLineLength=length,
+        maxLineGap=3,
     )
     if segments is None:
-        return 0.0
+        return None
     x1, y1, x2, y2 = segments.reshape(-1, 4).T.astype(np.float64)  # (N, 1, 4) or (N, 4)
     angles = np.degrees(np.arctan2(y2 - y1, x2 - x1))
     angles = (angles + 90) % 180 - 90  # (-90, 90]
     lengths = np.hypot(x2 - x1, y2 - y1)
-    for centre in (0.0, 90.0):
+    for centre in centres:
         offset = (angles - centre + 90) % 180 - 90
-        near = np.abs(offset) < 20
+        near = np.abs(offset) < max_deg
         if near.any():
             order = np.argsort(offset[near])
             cumulative = np.cumsum(lengths[near][order])
-            median = offset[near][order][np.searchsorted(cumulative, cumulative[-1] / 2)]
-            return float(median)
-    return 0.0
+            return float(offset[near][order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+    return None
+
+
+#: A blob thicker than a line still counts if it is this many times longer than wide (its
+#: minimum-area rectangle's sides): a page's or a sticky note's edge, a shadow's border.
+_EDGE_ELONGATION = 4.0
+
+
+def _is_elongated(blob: Gray) -> bool:
+    sides = sorted(cv2.minAreaRect(cv2.findNonZero(blob))[1])
+    return sides[1] >= _EDGE_ELONGATION * max(sides[0], 1.0)
+
+
+def level_transform(
+    shape: tuple[int, ...], angle_deg: float
+) -> tuple[NDArray[np.float64], tuple[int, int]]:
+    """The map that levels an image skewed by ``angle_deg``, and the canvas that holds it.
+
+    Returns:
+        ``(matrix, (width, height))``: the 2x3 affine matrix of a rotation by ``-angle_deg``
+        about the image's centre, shifted so all of the rotated image lies on the canvas.
+    """
+    h, w = shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    # Grown on each side by a multiple of 4 pixels: the levelled pixels are those of a
+    # rotation onto the same canvas, shifted by whole pixels, and the stages that take
+    # every other pixel take the same ones (an odd shift changed readings by chance).
+    grow_x = 4 * int(np.ceil((w * cos + h * sin - w) / 8))
+    grow_y = 4 * int(np.ceil((w * sin + h * cos - h) / 8))
+    size = (w + 2 * grow_x, h + 2 * grow_y)
+    matrix[0, 2] += grow_x
+    matrix[1, 2] += grow_y
+    return matrix, size
 
 
 def rotate(image: Gray, angle_deg: float, interpolation: int = cv2.INTER_NEAREST) -> Gray:
-    """Rotate about the centre by ``-angle_deg`` (undoing a measured skew), same size."""
-    h, w = image.shape[:2]
-    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
-    return cv2.warpAffine(image, matrix, (w, h), flags=interpolation, borderValue=0)
+    """Rotate about the centre by ``-angle_deg`` (undoing a measured skew), corners kept.
+
+    The canvas grows to hold the whole rotated image (:func:`level_transform`); the pixels
+    it adds are 0.
+    """
+    matrix, size = level_transform(image.shape, angle_deg)
+    return cv2.warpAffine(image, matrix, size, flags=interpolation, borderValue=0)
 
 
 def binarize_adaptive(
@@ -443,7 +544,12 @@ def _desk_regions(dark: NDArray[np.bool_], width_px: int) -> Gray:
     return cv2.dilate(wide, margin)
 
 
-def find_lines(binary: Gray, min_length_px: int, max_thickness_px: int) -> Gray:
+def find_lines(
+    binary: Gray,
+    min_length_px: int,
+    max_thickness_px: int,
+    page_size: tuple[int, int] | None = None,
+) -> Gray:
     """Mask of printed straight lines: ruling, grids, box borders.
 
     Lines are found as short straight runs (half of ``min_length_px``, on ink thickened by a
@@ -452,11 +558,13 @@ def find_lines(binary: Gray, min_length_px: int, max_thickness_px: int) -> Gray:
     ruling), a vertical one spanning 2.5 times that (grids, margins; a written 1 is a long
     straight vertical stroke). Shorter vertical runs count when they join horizontal lines at
     both ends (the separators of comb boxes). Structures thicker than ``max_thickness_px``
-    are pen strokes and are left alone.
+    are pen strokes and are left alone, unless they span much of the page's ``page_size``
+    (``(width, height)`` before levelling grew the canvas; default the mask's).
 
     Returns:
         uint8 ``(H, W)`` in {0, 255}, line pixels = 255.
     """
+    width, height = page_size or (binary.shape[1], binary.shape[0])
     length = max(8, int(min_length_px))
     horizontal = _long_runs(
         binary,
@@ -464,7 +572,7 @@ def find_lines(binary: Gray, min_length_px: int, max_thickness_px: int) -> Gray:
         length,
         max_thickness_px,
         axis=0,
-        thick_span=round(_THICK_LINE_SPAN_ACROSS * binary.shape[1]),
+        thick_span=round(_THICK_LINE_SPAN_ACROSS * width),
     )
     vertical_long = _long_runs(
         binary,
@@ -472,7 +580,7 @@ def find_lines(binary: Gray, min_length_px: int, max_thickness_px: int) -> Gray:
         round(length * _VERTICAL_LENGTH_FACTOR),
         max_thickness_px,
         axis=1,
-        thick_span=round(_THICK_LINE_SPAN * binary.shape[0]),
+        thick_span=round(_THICK_LINE_SPAN * height),
     )
     horizontal = _drop_aligned_strokes(horizontal, binary, length, max_thickness_px)
     # Printed boxes are drawn with one pen: their sides are as thick as their tops.
@@ -541,7 +649,7 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
         vertical printed lines (box borders), all rotated by ``-skew_deg`` so the page's
         lines are level.
     """
-    longest = max(gray.shape)
+    longest, gray_size = max(gray.shape), gray.shape
     background, paper = estimate_background(
         gray, round(config.background_kernel_frac * longest), config.paper_min_brightness_frac
     )
@@ -557,7 +665,11 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
     binary = cv2.bitwise_and(binary, paper)
     binary = clean_speckle(binary)
     line_length = round(config.line_min_length_frac * longest)
-    skew = estimate_skew_deg(binary, 2 * line_length) if config.deskew else 0.0
+    skew = (
+        estimate_skew_deg(binary, 2 * line_length, config.line_max_thickness_px)
+        if config.deskew
+        else 0.0
+    )
     if abs(skew) >= config.deskew_min_deg:
         binary = rotate(binary, skew)
         paper = rotate(paper, skew)
@@ -567,7 +679,8 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
         skew = 0.0
     binary = fill_pinholes(binary, flat, block)
     if config.remove_lines:
-        lines = find_lines(binary, line_length, config.line_max_thickness_px)
+        size = (gray_size[1], gray_size[0])
+        lines = find_lines(binary, line_length, config.line_max_thickness_px, size)
         ink = remove_lines(binary, lines, config.line_max_thickness_px)
     else:
         lines = np.zeros_like(binary)

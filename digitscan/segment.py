@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from digitscan.config import ScanConfig
+from digitscan.preprocess import outline_length, stroke_width
 from digitscan.types import BBox, Candidate
 
 
@@ -97,7 +98,7 @@ def _is_hairline(cand: Candidate, config: ScanConfig) -> bool:
         stroke_width(cand.mask) >= config.min_stroke_frac * box.h
     ):
         return False
-    winds = _outline(cand.mask) / 2 >= _HAIRLINE_MAX_WINDING * float(np.hypot(box.w, box.h))
+    winds = outline_length(cand.mask) / 2 >= _HAIRLINE_MAX_WINDING * float(np.hypot(box.w, box.h))
     # ... unless it is wider than a digit, or runs along two sides of its box: a box drawn
     # in perspective, a piece of one, a page's corner.
     return not winds or box.w > _HAIRLINE_DIGIT_ASPECT * box.h or _sides_covered(cand.mask) >= 2
@@ -108,20 +109,6 @@ def _is_hairline(cand: Candidate, config: ScanConfig) -> bool:
 _HAIRLINE_MAX_WINDING = 1.6
 #: ... if it is no wider than this many times its height.
 _HAIRLINE_DIGIT_ASPECT = 1.2
-
-
-def stroke_width(mask: NDArray[np.uint8]) -> float:
-    """Mean pen width of a binary blob in pixels: its area over half its perimeter."""
-    area = float(np.count_nonzero(mask))
-    if area == 0:
-        return 0.0
-    return 2 * area / max(_outline(mask), 1.0)
-
-
-def _outline(mask: NDArray[np.uint8]) -> float:
-    """The length of a blob's outline (and its holes') in pixels."""
-    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    return float(sum(cv2.arcLength(c, True) for c in contours))
 
 
 def _shape_problem(cand: Candidate, page_h: int, config: ScanConfig) -> str | None:

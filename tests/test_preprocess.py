@@ -67,7 +67,7 @@ def ruled_page(angle_deg: float) -> np.ndarray:
     return cv2.warpAffine(page, matrix, (800, 600), borderValue=235)
 
 
-@pytest.mark.parametrize("angle", [-6.0, -2.5, 0.0, 1.0, 4.0])
+@pytest.mark.parametrize("angle", [-25.0, -14.0, -6.0, -2.5, 0.0, 1.0, 4.0, 12.0, 22.0])
 def test_skew_is_measured(angle: float) -> None:
     gray = ruled_page(angle)
     binary = cv2.threshold(gray, 200, 255, cv2.THRESH_BINARY_INV)[1]
@@ -277,7 +277,7 @@ def test_a_felt_pen_stroke_wider_than_the_threshold_window_is_filled() -> None:
     cv2.ellipse(page, (600, 600), (150, 230), 0, 0, 360, 45, 45)
     cv2.line(page, (1000, 380), (1020, 830), 45, 45)
     gray = np.clip(page, 0, 255).astype(np.uint8)
-    config = ScanConfig()
+    config = ScanConfig(deskew=False)  # probed at the drawn pixels: the page not turned
     block = max(3, round(config.threshold_block_frac * 1600) | 1)
     assert block < 45  # the premise: the window is narrower than the strokes
     ink = preprocess.prepare(gray, config)[0]["binary"]
@@ -334,3 +334,23 @@ def test_a_shadow_joins_the_paper_and_a_desk_touching_it_in_one_place_does_not()
     grown = preprocess._grow_into_shadows(closed, paper, bright)
     assert grown[:, 30:].all()  # the paper and its shadow
     assert not grown[:25, :30].any() and not grown[31:, :30].any()  # not the desk
+
+
+def test_levelling_keeps_the_corners_and_boxes_map_back() -> None:
+    # A page levelled by 20 degrees grows to hold its corners; a box found on the levelled
+    # page maps back onto the same ink in the original.
+    from digitscan.pipeline import box_mapper
+    from digitscan.types import BBox, Page
+
+    image = np.zeros((300, 400), np.uint8)
+    cv2.rectangle(image, (370, 270), (390, 290), 255, -1)  # ink in the bottom-right corner
+    levelled = preprocess.rotate(image, 20.0)
+    assert levelled.shape[0] > 300 and levelled.shape[1] > 400
+    assert np.count_nonzero(levelled) == pytest.approx(np.count_nonzero(image), rel=0.1)
+    x, y, w, h = cv2.boundingRect(levelled)
+    page = Page(
+        source=None, image=np.zeros((300, 400, 3), np.uint8), scale=1.0, original_size=(400, 300)
+    )
+    back = box_mapper(page, 20.0)(BBox(x, y, w, h))
+    assert back.x <= 370 and back.y <= 270 and back.x2 >= 390 and back.y2 >= 290
+    assert back.w < 40 and back.h < 40
