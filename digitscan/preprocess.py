@@ -208,12 +208,12 @@ MAX_SKEW_DEG = 30.0
 _RUNS_MAX_SKEW_DEG = 20.0
 
 
-def estimate_skew_deg(binary: Gray, min_length_px: int, max_thickness_px: int = 6) -> float:
+def estimate_skew_deg(binary: Gray, min_length_px: int, max_thickness_px: int = 6) -> float | None:
     """The page's rotation in degrees, from its long straight lines (ruling, boxes, edges).
 
     Returns the length-weighted median angle of Hough segments near horizontal (or, if
-    there are none, upright); 0 when the page has no long lines (digits alone are handled
-    by the classifier's rotation tolerance).
+    there are none, upright); None when the page has no long lines (digits alone are
+    handled by the classifier's rotation tolerance).
 
     Hough costs pixels x angles, so it runs at half resolution on the pixels of straight
     horizontal and upright runs (lines, not the curves of digits). A page turned more than
@@ -232,7 +232,7 @@ def estimate_skew_deg(binary: Gray, min_length_px: int, max_thickness_px: int = 
     if angle is None:
         blobs = _line_blobs(_half(binary), length, max_thickness_px)
         angle = _segments_angle(blobs, length, MAX_SKEW_DEG, (0.0,))
-    return angle or 0.0
+    return angle
 
 
 def _half(binary: Gray) -> Gray:
@@ -347,13 +347,30 @@ def binarize_adaptive(
     Returns:
         uint8 ``(H, W)`` in {0, 255}, ink = 255.
     """
+    return binarize_tones(flat, block_px, offset, min_contrast, tone_gap)[0]
+
+
+def binarize_tones(
+    flat: Gray, block_px: int, offset: float, min_contrast: float, tone_gap: float = 255.0
+) -> tuple[Gray, Gray | None]:
+    """:func:`binarize_adaptive`, and the lighter tone it left out (printed ruling).
+
+    Returns:
+        ``(ink, ruling)``: uint8 masks, 255 = on; ``ruling`` is None when the page has one
+        tone of ink.
+    """
     block = max(3, int(block_px) | 1)
     adaptive = cv2.adaptiveThreshold(
         flat, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, offset
     )
-    limit = ink_tone_limit(flat, 255 - min_contrast, tone_gap, stroke_px=block)
+    paper_limit = 255 - min_contrast
+    limit = ink_tone_limit(flat, paper_limit, tone_gap, stroke_px=block)
     dark = np.where(flat < limit, np.uint8(255), np.uint8(0))
-    return fill_dark_holes(cv2.bitwise_and(adaptive, dark), flat, dark, block)
+    ink = fill_dark_holes(cv2.bitwise_and(adaptive, dark), flat, dark, block)
+    if limit >= paper_limit:
+        return ink, None
+    lighter = np.where((flat >= limit) & (flat < paper_limit), np.uint8(255), np.uint8(0))
+    return ink, cv2.bitwise_and(adaptive, lighter)
 
 
 def fill_dark_holes(ink: Gray, flat: Gray, dark: Gray, block_px: int) -> Gray:
@@ -655,7 +672,7 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
     )
     flat = flatten_illumination(gray, background)
     block = round(config.threshold_block_frac * longest)
-    binary = binarize_adaptive(
+    binary, ruling = binarize_tones(
         flat,
         block,
         config.threshold_offset,
@@ -665,11 +682,14 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
     binary = cv2.bitwise_and(binary, paper)
     binary = clean_speckle(binary)
     line_length = round(config.line_min_length_frac * longest)
-    skew = (
-        estimate_skew_deg(binary, 2 * line_length, config.line_max_thickness_px)
-        if config.deskew
-        else 0.0
-    )
+    skew = None
+    if config.deskew:
+        skew = estimate_skew_deg(binary, 2 * line_length, config.line_max_thickness_px)
+        if skew is None and ruling is not None:
+            # The ruling was set apart as the lighter tone: it still shows the page's level.
+            ruling = cv2.bitwise_and(ruling, paper)
+            skew = estimate_skew_deg(ruling, 2 * line_length, config.line_max_thickness_px)
+    skew = skew or 0.0
     if abs(skew) >= config.deskew_min_deg:
         binary = rotate(binary, skew)
         paper = rotate(paper, skew)

@@ -58,12 +58,21 @@ def turned(image: Path, angle_deg: float):
 
 
 @pytest.mark.parametrize(
-    ("name", "angle"), [("form-01.jpg", 16), ("form-01.jpg", -18), ("cheque-18.jpg", 16)]
+    ("name", "angle"),
+    [
+        ("form-01.jpg", 16),
+        ("form-01.jpg", -18),
+        ("cheque-18.jpg", 16),
+        ("ruled-02.jpg", 16),
+        ("squared-09.jpg", -18),
+    ],
 )
 def test_a_sample_turned_far_is_levelled_and_read(name: str, angle: float) -> None:
     # Turned this far, no ruling or box line has a straight horizontal run left: the skew is
     # measured on the lines as whole blobs, and the page is levelled on a canvas that keeps
-    # its corners. (The samples are already photographed up to 6 degrees askew.)
+    # its corners. On the ruled and squared pages the ruling is lighter than the ink and
+    # set apart from it before, so the skew is measured on that lighter tone. (The samples
+    # are already photographed up to 6 degrees askew.)
     reading = digitscan.read(turned(SAMPLES / name, angle))
     assert reading.text == expected(SAMPLES / name)
     skew = next(step.params["skew_deg"] for step in reading.steps if step.name == "preprocess")
