@@ -4,6 +4,7 @@
     python bench/photos.py --fresh 120 --seed 7     # 120 new photos from MNIST *test* digits
     python bench/photos.py --fresh 120 --seed 301 --ink pencil   # ... all written in pencil
     python bench/photos.py --model mlp --tesseract  # another model; Tesseract side by side
+    python bench/photos.py --turn 16                # every photo turned 16 degrees first
 
 Figures:
 - exact: images whose whole reading (every string, in order) equals the expected one;
@@ -11,7 +12,8 @@ Figures:
 - seconds per image (median, by image size), one process, BLAS limited to one thread.
 ``--fresh`` renders photos with ``digitscan.synth`` from the MNIST *test* split, so no
 classifier has seen their digits. ``--tesseract`` also runs Debian's tesseract-ocr (digits
-only, page segmentation 11 and 6, best of the two per image) on the same files.
+only, page segmentation 11 and 6, best of the two per image) on the same files. ``--turn``
+turns each photo (``digitscan.synth.turn``: a phone held askew) before it is read.
 """
 
 from __future__ import annotations
@@ -99,6 +101,9 @@ def main() -> None:
     parser.add_argument("--model", default="convnet")
     parser.add_argument("--tesseract", action="store_true")
     parser.add_argument("--show-errors", action="store_true")
+    parser.add_argument(
+        "--turn", type=float, default=0.0, help="turn every photo by DEG (counter-clockwise)"
+    )
     args = parser.parse_args()
     if args.ink and not args.fresh:
         parser.error("--ink needs --fresh N (the shipped samples are already rendered)")
@@ -110,6 +115,15 @@ def main() -> None:
         folder = Path(tempfile.mkdtemp(prefix="digitscan-bench-"))
         synth.generate(args.data, folder, args.seed, "test", args.fresh, 0, args.ink)
     images = sorted(folder.glob("*.jpg"))
+    if args.turn:
+        turned = Path(tempfile.mkdtemp(prefix="digitscan-bench-turned-"))
+        for image in images:
+            photo = synth.turn(cv2.imread(str(image)), args.turn)
+            cv2.imwrite(str(turned / image.name), photo, [cv2.IMWRITE_JPEG_QUALITY, 92])
+            shutil.copy(image.with_suffix(".gt.txt"), turned / f"{image.stem}.gt.txt")
+        if args.fresh:
+            shutil.rmtree(folder, ignore_errors=True)
+        folder, images = turned, sorted(turned.glob("*.jpg"))
     model = digitscan.api.get_model(args.model)
     digitscan.read(images[0], model=model)  # warm-up: first call pays lazy imports
     ours, theirs, seconds_by_size = [], [], {}
@@ -128,7 +142,11 @@ def main() -> None:
         if args.tesseract:
             theirs.append((run_tesseract(image), truth))
     exact, digit_level = score(ours)
-    print(f"{len(images)} images from {folder}{' (MNIST test digits)' if args.fresh else ''}")
+    turned_by = f", turned {args.turn:g} degrees" if args.turn else ""
+    print(
+        f"{len(images)} images from {folder}"
+        f"{' (MNIST test digits)' if args.fresh else ''}{turned_by}"
+    )
     print(f"digitscan ({args.model}): exact {exact:.1%}, digit-level {digit_level:.1%}")
     for size, values in sorted(seconds_by_size.items()):
         print(
@@ -141,7 +159,7 @@ def main() -> None:
         else:
             t_exact, t_digit = score(theirs)
             print(f"tesseract (digits only): exact {t_exact:.1%}, digit-level {t_digit:.1%}")
-    if args.fresh:
+    if args.fresh or args.turn:
         shutil.rmtree(folder, ignore_errors=True)
 
 

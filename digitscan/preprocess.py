@@ -295,6 +295,13 @@ def _is_elongated(blob: Gray) -> bool:
     return sides[1] >= _EDGE_ELONGATION * max(sides[0], 1.0)
 
 
+def paper_edges(paper: Gray) -> Gray:
+    """The outline of the paper mask where it meets the desk (not the photo's border)."""
+    edges = cv2.morphologyEx(paper, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    edges[:2], edges[-2:], edges[:, :2], edges[:, -2:] = 0, 0, 0, 0
+    return edges
+
+
 def level_transform(
     shape: tuple[int, ...], angle_deg: float
 ) -> tuple[NDArray[np.float64], tuple[int, int]]:
@@ -689,6 +696,10 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
             # The ruling was set apart as the lighter tone: it still shows the page's level.
             ruling = cv2.bitwise_and(ruling, paper)
             skew = estimate_skew_deg(ruling, 2 * line_length, config.line_max_thickness_px)
+        if skew is None:
+            # No line at all (plain paper, a sticky note): the paper's own edges, if seen.
+            edges = paper_edges(paper)
+            skew = estimate_skew_deg(edges, 2 * line_length, config.line_max_thickness_px)
     skew = skew or 0.0
     if abs(skew) >= config.deskew_min_deg:
         binary = rotate(binary, skew)

@@ -531,6 +531,20 @@ def random_camera(rng, scan: bool) -> Camera:
     )
 
 
+def turn(photo: Image, angle_deg: float) -> Image:
+    """A photo turned by ``angle_deg`` counter-clockwise: a phone held askew.
+
+    The canvas grows to hold the whole photo; its border pixels are carried out to the new
+    corners, as a photo taken askew shows more of the desk or page, not black.
+    """
+    h, w = photo.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    size = (round(w * cos + h * sin), round(w * sin + h * cos))
+    matrix[:, 2] += ((size[0] - w) / 2, (size[1] - h) / 2)
+    return cv2.warpAffine(photo, matrix, size, borderMode=cv2.BORDER_REPLICATE)
+
+
 SIZES = [(640, 480), (1024, 768), (1280, 960), (1600, 1200), (2048, 1536)]
 
 
