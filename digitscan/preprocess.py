@@ -291,6 +291,7 @@ _EDGE_ELONGATION = 4.0
 
 
 def _is_elongated(blob: Gray) -> bool:
+    """Whether a blob is ``_EDGE_ELONGATION`` times longer than wide, at any angle."""
     sides = sorted(cv2.minAreaRect(cv2.findNonZero(blob))[1])
     return sides[1] >= _EDGE_ELONGATION * max(sides[0], 1.0)
 
@@ -337,7 +338,7 @@ def rotate(image: Gray, angle_deg: float, interpolation: int = cv2.INTER_NEAREST
 
 def binarize_adaptive(
     flat: Gray, block_px: int, offset: float, min_contrast: float, tone_gap: float = 255.0
-) -> Gray:
+) -> tuple[Gray, Gray | None]:
     """Ink mask from a flattened page: darker than its neighbourhood *and* than the paper.
 
     Args:
@@ -352,19 +353,9 @@ def binarize_adaptive(
             desk) do not count as the darker tone. 255 turns this off.
 
     Returns:
-        uint8 ``(H, W)`` in {0, 255}, ink = 255.
-    """
-    return binarize_tones(flat, block_px, offset, min_contrast, tone_gap)[0]
-
-
-def binarize_tones(
-    flat: Gray, block_px: int, offset: float, min_contrast: float, tone_gap: float = 255.0
-) -> tuple[Gray, Gray | None]:
-    """:func:`binarize_adaptive`, and the lighter tone it left out (printed ruling).
-
-    Returns:
-        ``(ink, ruling)``: uint8 masks, 255 = on; ``ruling`` is None when the page has one
-        tone of ink.
+        ``(ink, ruling)``: uint8 ``(H, W)`` in {0, 255}, 255 = on. ``ruling`` is the
+        lighter tone left out of the ink (what the threshold found there), None when the
+        page has one tone of ink.
     """
     block = max(3, int(block_px) | 1)
     adaptive = cv2.adaptiveThreshold(
@@ -679,7 +670,7 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
     )
     flat = flatten_illumination(gray, background)
     block = round(config.threshold_block_frac * longest)
-    binary, ruling = binarize_tones(
+    binary, ruling = binarize_adaptive(
         flat,
         block,
         config.threshold_offset,
@@ -781,8 +772,7 @@ def _spanning(runs: Gray, span: int, axis: int, min_thickness: float = 0.0) -> G
         return runs
     # The span of each structure is measured at half resolution (4x fewer pixels; a line's
     # length does not need full precision), then the kept structures are masked back in.
-    half = cv2.dilate(runs, np.ones((2, 2), np.uint8))[::2, ::2]
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(half, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(_half(runs), connectivity=8)
     extent = stats[:, cv2.CC_STAT_WIDTH if axis == 0 else cv2.CC_STAT_HEIGHT] * 2
     keep = extent >= span
     if min_thickness:
