@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 #: The models shipped with digitscan, by name, and the kind of weights each has ("convnet" is
-#: two networks averaged).
+#: three networks averaged).
 SHIPPED = {"convnet": "averaged-convnets", "mlp": "mlp"}
 KIND_SUFFIX = {"convnet": ".npz", "averaged-convnets": ".npz", "mlp": ".joblib"}
 ENV_MODEL_DIR = "DIGITSCAN_MODEL_DIR"
