@@ -303,6 +303,11 @@ def paper_edges(paper: Gray) -> Gray:
     return edges
 
 
+#: Below this skew the canvas keeps its size: the corners it cuts off are slivers where
+#: digits are seldom written, and the later stages would work on ~20% more pixels at 5 degrees.
+_GROW_MIN_DEG = 8.0
+
+
 def level_transform(
     shape: tuple[int, ...], angle_deg: float
 ) -> tuple[NDArray[np.float64], tuple[int, int]]:
@@ -310,10 +315,13 @@ def level_transform(
 
     Returns:
         ``(matrix, (width, height))``: the 2x3 affine matrix of a rotation by ``-angle_deg``
-        about the image's centre, shifted so all of the rotated image lies on the canvas.
+        about the image's centre, shifted so all of the rotated image lies on the canvas
+        (the image's own size below ``_GROW_MIN_DEG``).
     """
     h, w = shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
+    if abs(angle_deg) < _GROW_MIN_DEG:
+        return matrix, (w, h)
     cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
     # Grown on each side by a multiple of 4 pixels: the levelled pixels are those of a
     # rotation onto the same canvas, shifted by whole pixels, and the stages that take
