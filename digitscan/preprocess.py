@@ -662,6 +662,24 @@ def clean_speckle(binary: Gray) -> Gray:
     return cv2.medianBlur(binary, 3)
 
 
+def measure_skew(
+    binary: Gray, ruling: Gray | None, paper: Gray, min_length_px: int, config: ScanConfig
+) -> float:
+    """The page's skew in degrees (0 if nothing shows it), from the first that has lines.
+
+    The ink's lines (boxes, ruling as dark as the ink, page edges); else the ruling that
+    :func:`binarize_adaptive` set apart as lighter than the ink; else the paper's own edges
+    against the desk (plain paper, a sticky note).
+    """
+    thickness = config.line_max_thickness_px
+    skew = estimate_skew_deg(binary, min_length_px, thickness)
+    if skew is None and ruling is not None:
+        skew = estimate_skew_deg(cv2.bitwise_and(ruling, paper), min_length_px, thickness)
+    if skew is None:
+        skew = estimate_skew_deg(paper_edges(paper), min_length_px, thickness)
+    return skew or 0.0
+
+
 def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
     """Run the page stages on a working-resolution grey page.
 
@@ -688,18 +706,7 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
     binary = cv2.bitwise_and(binary, paper)
     binary = clean_speckle(binary)
     line_length = round(config.line_min_length_frac * longest)
-    skew = None
-    if config.deskew:
-        skew = estimate_skew_deg(binary, 2 * line_length, config.line_max_thickness_px)
-        if skew is None and ruling is not None:
-            # The ruling was set apart as the lighter tone: it still shows the page's level.
-            ruling = cv2.bitwise_and(ruling, paper)
-            skew = estimate_skew_deg(ruling, 2 * line_length, config.line_max_thickness_px)
-        if skew is None:
-            # No line at all (plain paper, a sticky note): the paper's own edges, if seen.
-            edges = paper_edges(paper)
-            skew = estimate_skew_deg(edges, 2 * line_length, config.line_max_thickness_px)
-    skew = skew or 0.0
+    skew = measure_skew(binary, ruling, paper, 2 * line_length, config) if config.deskew else 0.0
     if abs(skew) >= config.deskew_min_deg:
         binary = rotate(binary, skew)
         paper = rotate(paper, skew)
