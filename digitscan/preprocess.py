@@ -690,7 +690,7 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
         vertical printed lines (box borders), all rotated by ``-skew_deg`` so the page's
         lines are level.
     """
-    longest, gray_size = max(gray.shape), gray.shape
+    longest, page_size = max(gray.shape), (gray.shape[1], gray.shape[0])
     background, paper = estimate_background(
         gray, round(config.background_kernel_frac * longest), config.paper_min_brightness_frac
     )
@@ -716,8 +716,7 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
         skew = 0.0
     binary = fill_pinholes(binary, flat, block)
     if config.remove_lines:
-        size = (gray_size[1], gray_size[0])
-        lines = find_lines(binary, line_length, config.line_max_thickness_px, size)
+        lines = find_lines(binary, line_length, config.line_max_thickness_px, page_size)
         ink = remove_lines(binary, lines, config.line_max_thickness_px)
     else:
         lines = np.zeros_like(binary)

@@ -392,10 +392,8 @@ def average(
     say = on_stage or (lambda _: None)
     nets: list[ConvNetClassifier] = []
     member_cards: list[dict[str, Any]] = []
-    first: dict[str, Any] = {}
-    for member in members:
-        loaded = load_model(member)
-        first = first or loaded.card_
+    models = [load_model(member) for member in members]
+    for member, loaded in zip(members, models, strict=True):
         if isinstance(loaded, AveragedConvNets):
             # An average grows by a member: its own members join, each with its card entry.
             known = loaded.card_.get("training", {}).get("members", [])
@@ -419,6 +417,7 @@ def average(
         say(f"measuring on {test_photos} photos of the test digits")
         photos = evaluate_photos(model, test_images, test_labels, test_photos, seed)
         metrics["photo_crops_test"] = photos
+    first = models[0].card_
     card = {
         "training": {
             "command": command,
