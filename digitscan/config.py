@@ -99,6 +99,11 @@ class ScanConfig:
     piece_max_frac: float = 0.75
     """Blobs shorter than this fraction of their string's digits may be pieces of a broken
     digit, and are joined when together they have a digit's size."""
+    join_min_confidence: float = 0.9
+    """Two neighbouring blobs of a string, one short (a piece), are read as one broken digit
+    if the joined digit is read with at least this confidence ..."""
+    join_gain: float = 0.1
+    """... and its log-probability beats the two blobs' mean by this much."""
     split_min_aspect: float = 0.85
     """Blobs wider than this x their height may be touching digits and are tried split."""
     split_gain: float = 0.5

@@ -190,7 +190,8 @@ def _classify_lines(
     ``frame`` is the original photo's ``(width, height)``.
     """
     # Hypotheses: for each candidate, a list of (parts, [pieces]); parts=1 is the blob itself.
-    hypotheses: list[list[list[list[Candidate]]]] = []
+    # Per string too: neighbours that may be one broken digit, read joined.
+    hypotheses: list[tuple[list[list[list[Candidate]]], list[tuple[int, Candidate]]]] = []
     batch: list[NDArray[np.uint8]] = []
     for line in lines:
         per_line = []
@@ -207,7 +208,9 @@ def _classify_lines(
             per_line.append(options)
             for option in options:
                 batch.extend(digit_image(piece, config) for piece in option)
-        hypotheses.append(per_line)
+        joins = segment.join_hypotheses(line, config)
+        batch.extend(digit_image(joined, config) for _, joined in joins)
+        hypotheses.append((per_line, joins))
     if not batch:
         return [], []
     proba = classify(np.stack(batch), model, stroke_variants=config.stroke_variants)
@@ -215,8 +218,8 @@ def _classify_lines(
     cursor = 0
     chosen: list[list[tuple[Digit, Candidate]]] = []
     rejected: list[Candidate] = []
-    for per_line in hypotheses:
-        digits: list[tuple[Digit, Candidate]] = []
+    for per_line, joins in hypotheses:
+        picks = []
         for options in per_line:
             scored = []
             for option in options:
@@ -225,8 +228,15 @@ def _classify_lines(
                 cursor += len(option)
                 score = float(np.mean(np.log(np.maximum(p.max(axis=1), 1e-6))))
                 scored.append((score, option, p, imgs))
-            best = _choose_hypothesis(scored, options[0][0].bbox, config)
-            _, option, p, imgs = best
+            picks.append(_choose_hypothesis(scored, options[0][0].bbox, config))
+        read_joined = []
+        for i, joined in joins:
+            p = proba[cursor : cursor + 1]
+            score = float(np.log(max(float(p.max()), 1e-6)))
+            read_joined.append((i, (score, [joined], p, batch[cursor : cursor + 1])))
+            cursor += 1
+        digits: list[tuple[Digit, Candidate]] = []
+        for _, option, p, imgs in _choose_joins(picks, read_joined, config):
             for piece, row, img in zip(option, p, imgs, strict=True):
                 if piece.bbox.w > config.digit_max_aspect * piece.bbox.h:
                     rejected.append(replace(piece, rejected="too wide for one digit"))
@@ -491,6 +501,32 @@ def _choose_hypothesis(
             if candidate[0] > best[0] + config.split_gain:
                 best = candidate
     return best
+
+
+def _choose_joins(
+    picks: list[tuple[float, Any, Any, Any]],
+    joined: list[tuple[int, tuple[float, Any, Any, Any]]],
+    config: ScanConfig,
+) -> list[tuple[float, Any, Any, Any]]:
+    """Read two neighbours of a string as one digit where that reads far better.
+
+    ``picks`` are the string's blobs as :func:`_choose_hypothesis` chose them; ``joined``
+    pairs the index of a blob with the hypothesis that it and the next are one digit broken
+    in two (:func:`digitscan.segment.join_hypotheses`). Two blobs each read whole are joined
+    when the joined digit is read with at least ``join_min_confidence`` and its
+    log-probability beats the pair's mean by ``join_gain``: a piece broken off a digit is
+    read unsurely, or surely as a 1 or a 7 beside something that is not a whole digit either.
+    """
+    out: list[tuple[float, Any, Any, Any] | None] = list(picks)
+    for i, hypothesis in joined:
+        first, second = out[i], out[i + 1]
+        if first is None or second is None or len(first[1]) != 1 or len(second[1]) != 1:
+            continue
+        if float(hypothesis[2].max()) < config.join_min_confidence:
+            continue
+        if hypothesis[0] > (first[0] + second[0]) / 2 + config.join_gain:
+            out[i], out[i + 1] = hypothesis, None
+    return [pick for pick in out if pick is not None]
 
 
 def _drop_small_lines(

@@ -407,7 +407,11 @@ def fill_dark_holes(ink: Gray, flat: Gray, dark: Gray, block_px: int) -> Gray:
     dark_px = np.bincount(labels[inky], minlength=count)
     longest = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     # The inside of a stroke is long and narrow; a small loop filled dark by blur is round.
-    narrow = size < _HOLE_MAX_ROUNDNESS * longest.astype(np.float64) ** 2
+    # A felt pen's digit drawn as one wide blob (loops shut) is hollow all over: round too,
+    # but several neighbourhoods across, far bigger than any loop blur could fill.
+    narrow = (size < _HOLE_MAX_ROUNDNESS * longest.astype(np.float64) ** 2) | (
+        longest >= _HOLE_BLOB_BLOCKS * block_px
+    )
     wide_enough = size >= _HOLE_MIN_WIDTH * block_px * longest
     fill = (dark_px >= _HOLE_DARK_FRAC * np.maximum(size, 1)) & narrow & wide_enough
     border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
@@ -430,6 +434,8 @@ def fill_dark_holes(ink: Gray, flat: Gray, dark: Gray, block_px: int) -> Gray:
 #: A hole in the ink this inky all over (fraction of its pixels) is the inside of a stroke,
 #: if it is also narrow: its area under this fraction of its longest side squared.
 _HOLE_DARK_FRAC, _HOLE_MAX_ROUNDNESS = 0.9, 0.45
+#: A hole this many neighbourhoods long is the inside of a blob, whatever its shape.
+_HOLE_BLOB_BLOCKS = 2.0
 #: "Of the ink's tone": no lighter than the median ink by this fraction of the way to white.
 _HOLE_TONE_MARGIN = 0.25
 #: ... and at least this fraction of the threshold's neighbourhood wide (area / length).

@@ -9,6 +9,7 @@ pieces of a digit written in several strokes; :func:`group_lines` orders digits 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -665,6 +666,43 @@ def merge_pieces(line: list[Candidate], config: ScanConfig) -> list[Candidate]:
             changed = True
             break
     return sorted(pieces, key=lambda c: c.bbox.x)
+
+
+def join_hypotheses(line: list[Candidate], config: ScanConfig) -> list[tuple[int, Candidate]]:
+    """Neighbours of a string that may be one digit broken in two, and their union.
+
+    A pen skip or a faint join breaks a digit into a full-size part and a short piece beside
+    it (an 8's top loop, a 4's left stroke), too far apart for :func:`merge_strokes` and too
+    unequal for :func:`merge_pieces`. Whether they are one digit is for the classifier to
+    say (:func:`digitscan.pipeline._choose_joins`); here only the geometry is checked: one
+    is short beside the string's digits, they are close, and together
+    they have a digit's size.
+
+    Returns:
+        ``(i, union of line[i] and line[i + 1])`` for every such pair.
+    """
+    if len(line) < 2:
+        return []
+    median_h = _full_size_height(line, 0.6)
+    pairs = []
+    for i, (a, b) in enumerate(itertools.pairwise(line)):
+        if min(a.bbox.h, b.bbox.h) >= _JOIN_PIECE_FRAC * median_h:
+            continue
+        union = a.bbox.union(b.bbox)
+        if b.bbox.x - a.bbox.x2 > _JOIN_MAX_GAP * median_h:
+            continue
+        if union.w > _JOIN_MAX_SIZE[0] * median_h or union.h > _JOIN_MAX_SIZE[1] * median_h:
+            continue
+        pairs.append((i, _union(a, b)))
+    return pairs
+
+
+#: One of two pieces of a digit is shorter than this fraction of the string's digits ...
+_JOIN_PIECE_FRAC = 0.75
+#: ... they are at most this fraction of the string's digit height apart ...
+_JOIN_MAX_GAP = 0.2
+#: ... and together at most these times as wide and as tall.
+_JOIN_MAX_SIZE = (1.2, 1.35)
 
 
 def join_across_borders(

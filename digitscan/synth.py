@@ -378,7 +378,18 @@ def scene_sticky(rng, src, size, ink: Ink | None = None) -> Scene:
     # Digits are ~0.6-1.0 of their height wide plus padding: size the pen so the string fits.
     height = round(min(side * 0.4, side * 0.8 / (len(text) * (1.0 + spacing))))
     pen = Pen(pick_ink(rng, ["black", "blue"], ink), rng.uniform(1.0, 1.8), height)
-    write_string(scene, text, round(side * 0.1), round(side * 0.62), pen, src, rng, spacing=spacing)
+    write_fitted(
+        scene,
+        text,
+        round(side * 0.1),
+        round(side * 0.62),
+        round(side * 0.97),
+        pen,
+        src,
+        rng,
+        spacing,
+    )
+    scene.lines.append((round(side * 0.62) - pen.height_px / 2, text))
     angle = rng.uniform(-12, 12)
     matrix = cv2.getRotationMatrix2D((side / 2, side / 2), angle, 1.0)
     matrix[:, 2] += (
@@ -420,17 +431,8 @@ def scene_plain(rng, src, size, ink: Ink | None = None) -> Scene:
             rng.uniform(0.6, 1.6),
             round(min(band * rng.uniform(0.3, 0.5), fits)),
         )
-        write_string(
-            scene,
-            text,
-            x,
-            round(band * (i + 1) + pen.height_px / 2),
-            pen,
-            src,
-            rng,
-            spacing=spacing,
-            record=False,
-        )
+        baseline = round(band * (i + 1) + pen.height_px / 2)
+        write_fitted(scene, text, x, baseline, round(w * 0.97), pen, src, rng, spacing)
         scene.lines.append((band * (i + 1), text.replace(",", "")))
     return scene
 

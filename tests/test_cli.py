@@ -285,6 +285,8 @@ NOT_EXPOSED = {
         "merge_overlap",
         "merge_gap_frac",
         "piece_max_frac",
+        "join_min_confidence",
+        "join_gain",
         "split_min_aspect",
         "split_gain",
         "split_min_confidence",

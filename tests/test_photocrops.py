@@ -87,3 +87,15 @@ def test_a_long_cheque_amount_is_written_smaller_to_stay_in_its_box(tiny_train) 
         assert len(scene.digits) == len(scene.expected()[0])
         heights.append(np.ptp(corners[:, 1]))
     assert min(heights) < 0.8 * max(heights)  # some amounts were long enough to need it
+
+
+def test_numbers_on_a_plain_page_stay_on_it(tiny_train) -> None:
+    # A wide string used to run off the page (onto the desk, out of the photo) while the
+    # expected reading still held it: the writer now writes smaller, as on cheques.
+    w, h = 1280, 960
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        scene = synth.scene_plain(rng, synth.DigitSource(*tiny_train, rng), (w, h))
+        corners = np.concatenate([c for _, c in scene.digits])
+        assert corners[:, 0].max() <= 0.97 * w, seed
+        assert len(scene.digits) == len("".join(scene.expected()))

@@ -290,6 +290,27 @@ def test_a_felt_pen_stroke_wider_than_the_threshold_window_is_filled() -> None:
     assert hollow[605, 1010] == 0  # without the filling, the stroke would be an outline
 
 
+def test_a_felt_pen_digit_drawn_as_one_blob_is_filled(monkeypatch) -> None:
+    # A felt-pen 8 so wide its loops shut to two small eyes: one round blob, several
+    # threshold windows across, whose inside the threshold leaves hollow. The eyes stay paper.
+    rng = np.random.default_rng(2)
+    page = np.full((1200, 1600), 235, np.float32) + rng.normal(0, 2, (1200, 1600))
+    cv2.ellipse(page, (600, 600), (90, 110), 0, 0, 360, 50, -1)
+    cv2.ellipse(page, (600, 550), (10, 6), 0, 0, 360, 235, -1)
+    cv2.ellipse(page, (590, 650), (12, 7), 0, 0, 360, 235, -1)
+    gray = np.clip(page, 0, 255).astype(np.uint8)
+    config = ScanConfig(deskew=False)
+
+    def binary():
+        return preprocess.prepare(gray, config)[0]["binary"]
+
+    ink = binary()
+    assert ink[600, 560] == 255 and ink[680, 640] == 255  # inside the blob, off the eyes
+    assert ink[550, 600] == 0 and ink[650, 590] == 0  # the eyes
+    monkeypatch.setattr(preprocess, "_HOLE_BLOB_BLOCKS", 1e9)
+    assert binary()[600, 560] == 0  # round: without the size rule, left hollow
+
+
 def test_pinholes_in_a_wide_stroke_are_filled_and_loops_are_not(monkeypatch) -> None:
     rng = np.random.default_rng(1)
     flat = np.clip(np.full((300, 400), 235.0) + rng.normal(0, 2, (300, 400)), 0, 255)
