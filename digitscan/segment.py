@@ -698,9 +698,9 @@ def join_hypotheses(line: list[Candidate], config: ScanConfig) -> list[tuple[int
 
 
 #: One of two pieces of a digit is shorter than this fraction of the string's digits ...
-_JOIN_PIECE_FRAC = 0.75
+_JOIN_PIECE_FRAC = 0.8
 #: ... they are at most this fraction of the string's digit height apart ...
-_JOIN_MAX_GAP = 0.2
+_JOIN_MAX_GAP = 0.25
 #: ... and together at most these times as wide and as tall.
 _JOIN_MAX_SIZE = (1.2, 1.35)
 
@@ -785,6 +785,7 @@ def split_at_borders(
     borders: NDArray[np.uint8],
     config: ScanConfig,
     comb_borders: NDArray[np.uint8] | None = None,
+    binary: NDArray[np.uint8] | None = None,
 ) -> tuple[list[list[Candidate]], list[Candidate]]:
     """Split a string where a printed vertical line (a box border) stands between two blobs.
 
@@ -800,13 +801,15 @@ def split_at_borders(
         comb_borders: A fuller mask to tell a row of boxes by (default ``borders``): with
             the leaning sides :func:`with_upright_rejects` adds, which are never cut at (a
             thin 1 may be rejected as a hairline).
+        binary: The page's ink before line removal: a faint box side, too broken into
+            dashes to be found as a line, still tells a row of boxes (see :func:`_is_comb`).
 
     Returns:
         ``(strings, rejected)``.
     """
     if len(line) < 2:
         return [line], []
-    if _is_comb(line, borders if comb_borders is None else comb_borders, config):
+    if _is_comb(line, borders if comb_borders is None else comb_borders, config, binary):
         return [line], []
     gaps = [_border_between(a.bbox, b.bbox, borders) for a, b in zip(line, line[1:], strict=False)]
     if not any(gaps):
@@ -841,16 +844,51 @@ def split_at_borders(
 _COMB_GAP_FRAC = 0.6
 
 
-def _is_comb(line: list[Candidate], borders: NDArray[np.uint8], config: ScanConfig) -> bool:
+def _is_comb(
+    line: list[Candidate],
+    borders: NDArray[np.uint8],
+    config: ScanConfig,
+    binary: NDArray[np.uint8] | None = None,
+) -> bool:
     """Do borders stand in most gaps between a string's digit-sized blobs (a row of boxes)?
 
     Blobs much shorter than the string (punctuation, a sliver of a box side) are left out:
-    they sit beside a border, not across one, and would hide it.
+    they sit beside a border, not across one, and would hide it. Given the ``binary`` page,
+    a gap crossed by a dashed upright line (:func:`_dashes_between`) has a border too: a
+    faint drop-out print binarises as dots the line finder does not bridge, on one side of
+    a row and not the other, and the row was cut where its sides were found.
     """
     median_h = float(np.median([c.bbox.h for c in line]))
     big = [c for c in line if c.bbox.h >= config.small_frac * median_h]
-    gaps = [_border_between(a.bbox, b.bbox, borders) for a, b in zip(big, big[1:], strict=False)]
+    gaps = [
+        _border_between(a.bbox, b.bbox, borders)
+        or (binary is not None and _dashes_between(a.bbox, b.bbox, binary))
+        for a, b in zip(big, big[1:], strict=False)
+    ]
     return any(gaps) and sum(gaps) >= _COMB_GAP_FRAC * len(gaps)
+
+
+def _dashes_between(a: BBox, b: BBox, binary: NDArray[np.uint8]) -> bool:
+    """Is there ink down most rows of a narrow band clear between two boxes (a dashed side)?
+
+    A gap holds no ink of the string's own blobs; what stands in it down most of their
+    height within a few columns is a printed upright line, whole or in dashes.
+    """
+    left, right = a.x2 + 1, b.x - 1
+    top, bottom = min(a.y, b.y), max(a.y2, b.y2)
+    if right - left < _DASH_BAND_PX or bottom <= top:
+        return False
+    rows = binary[top:bottom, left:right] > 0
+    # Rows with ink in each band of columns (a side leaning by a pixel or two stays in one).
+    cumulative = np.concatenate([np.zeros((rows.shape[0], 1), int), np.cumsum(rows, axis=1)], 1)
+    bands = (cumulative[:, _DASH_BAND_PX:] - cumulative[:, :-_DASH_BAND_PX]) > 0
+    return int(bands.sum(axis=0).max()) >= _DASH_ROWS_FRAC * min(a.h, b.h)
+
+
+#: A dashed side lies within this many columns ...
+_DASH_BAND_PX = 4
+#: ... and has ink in at least this fraction of the rows the two blobs span.
+_DASH_ROWS_FRAC = 0.5
 
 
 def drop_box_sides(

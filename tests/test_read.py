@@ -179,6 +179,24 @@ def test_a_digit_a_box_side_runs_through_stays_one_digit(render_page, seed, monk
     assert digitscan.read(image, config=unjoined).text != "4090"  # what the join fixes
 
 
+@pytest.mark.parametrize("seed", [0, 4])
+def test_an_amount_box_drawn_thick_is_a_box_the_last_digit_touches(
+    render_page, seed, monkeypatch
+) -> None:
+    # An amount box a quarter of the photo wide, its lines 8 px thick (blurred, close up):
+    # thicker than a printed line's limit, but level and as long as a box's. The last digit
+    # touches its right side; taken for ink, the box swallowed that digit as one frame.
+    from digitscan import preprocess
+
+    image, boxes = render_page(["4090"], seed=seed)
+    x, y, _, h = boxes[0]
+    right = boxes[-1][0] + boxes[-1][2] + 3
+    cv2.rectangle(image, (x - 20, y - 20), (right, y + h + 20), (90, 90, 90), 8)
+    assert digitscan.read(image).text == "4090"
+    monkeypatch.setattr(preprocess, "_THICK_LINE_SPAN_ACROSS", 0.3)
+    assert digitscan.read(image).text != "4090"
+
+
 def test_the_edge_of_a_note_against_a_darker_desk_is_not_a_one(render_page) -> None:
     # Left of the second string the desk shows (darker than the paper, lighter than ink),
     # its edge a thick dark seam: shaped like a 1, but with paper on one side only.
@@ -212,6 +230,31 @@ def test_a_lone_one_at_the_photo_border_is_an_edge(render_page) -> None:
     reading = digitscan.read(image)
     assert reading.text == "4096\n1"
     assert any("border" in (c.rejected or "") for c in reading.rejected)
+
+
+@pytest.mark.parametrize(
+    ("x", "confidence", "kept"),
+    [(20, 0.6, False), (20, 0.95, True), (400, 0.6, True)],
+)
+def test_an_unsure_lone_digit_near_the_border_is_a_mark(x, confidence, kept) -> None:
+    # A desk's corner behind a sticky note, near the photo's border, is read as some digit,
+    # unsurely; a number of one digit written there is read surely, and one far from the
+    # border stays whatever its confidence.
+    from digitscan.pipeline import _drop_border_marks
+    from digitscan.types import BBox, Candidate, Digit
+
+    def digit(box: BBox, label: int, sure: float) -> tuple[Digit, Candidate]:
+        proba = np.full(10, (1 - sure) / 9, np.float32)
+        proba[label] = sure
+        cand = Candidate(box, np.full((box.h, box.w), 255, np.uint8))
+        return Digit(box, label, proba, np.zeros((28, 28), np.uint8)), cand
+
+    number = [digit(BBox(500 + 50 * i, 400, 40, 60), 4, 0.99) for i in range(3)]
+    lone = [digit(BBox(x, 800, 40, 55), 6, confidence)]
+    rejected: list = []
+    lines = _drop_border_marks([number, lone], (1280, 960), ScanConfig(), rejected)
+    assert (lone in lines) == kept and number in lines
+    assert len(rejected) == (0 if kept else 1)
 
 
 def test_a_lone_short_one_is_a_piece_of_a_box(render_page) -> None:

@@ -236,6 +236,31 @@ def test_comb_boxes_keep_their_string() -> None:
     assert strings == [digits] and rejected == []
 
 
+def test_a_comb_row_whose_sides_are_dashes_on_one_side_keeps_its_string() -> None:
+    # Faint drop-out print: the line finder found the separators of the right half of the
+    # row only; on the left they binarised as dashes. The row is still one string.
+    borders = np.zeros((300, 700), np.uint8)
+    binary = np.zeros_like(borders)
+    digits = [blob(100 + 50 * i, 100, 25, 45) for i in range(6)]
+    for i in range(5):
+        x = 137 + 50 * i
+        if i >= 3:
+            borders[95:150, x] = 255
+        for y in range(95, 150, 6):  # dashes 4 px long every 6 px, leaning a little
+            binary[y : y + 4, x + (y - 95) // 30 : x + 2 + (y - 95) // 30] = 255
+    strings, _ = segment.split_at_borders(digits, borders, CONFIG, binary=binary)
+    assert strings == [digits]
+    assert len(segment.split_at_borders(digits, borders, CONFIG)[0]) > 1  # without the dashes
+    # As many specks scattered over the gaps (texture, noise) are no side.
+    scattered = np.zeros_like(binary)
+    rng = np.random.default_rng(0)
+    for i in range(5):
+        ys = rng.integers(95, 150, 36)
+        xs = 127 + 50 * i + rng.integers(0, 20, 36)
+        scattered[ys, xs] = 255
+    assert len(segment.split_at_borders(digits, borders, CONFIG, binary=scattered)[0]) > 1
+
+
 def test_a_box_side_left_in_a_comb_row_is_not_a_one() -> None:
     borders = np.zeros((300, 700), np.uint8)
     digits = [blob(100 + 50 * i, 100, 25, 45) for i in range(5)]
