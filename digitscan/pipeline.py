@@ -130,12 +130,19 @@ def find_strings(
     candidates = segment.merge_strokes(candidates, config)
     candidates = segment.reject_by_shape(candidates, page_h, config, merged=True)
     candidates = segment.reject_broken_lines(candidates)
+    candidates = segment.reconsider_hairlines(candidates)
+    suspects = [c for c in candidates if c.suspect is not None and c.rejected is None]
+    if suspects:  # what was rejected as a hairline skipped the checks against edges
+        checked = segment.reject_on_edges(suspects, images["paper"], config)
+        checked = segment.reject_edge_strokes(checked, images["gray"], images["binary"], config)
+        checked = segment.reject_line_pieces(checked, images["borders"])
+        candidates = [c for c in candidates if c.suspect is None or c.rejected] + checked
     rejected = [c for c in candidates if c.rejected is not None]
     kept = [c for c in candidates if c.rejected is None]
     strings = []
     marks = [c for c in rejected if c.rejected == segment.TOO_SHORT]
     borders = images["borders"]
-    leaning = segment.with_upright_rejects(borders, rejected)
+    leaning = segment.with_upright_rejects(borders, rejected + [c for c in kept if c.suspect])
     for grouped in segment.group_lines(kept, config, marks):
         pieces, signs = segment.split_at_borders(
             grouped, borders, config, leaning, images["binary"]
@@ -253,6 +260,9 @@ def _classify_lines(
                         )
                     )
                     continue
+                if piece.suspect and (labels[label_index] == 1 or row[label_index] < _SUSPECT_SURE):
+                    rejected.append(replace(piece, rejected=piece.suspect))
+                    continue
                 if row[label_index] < config.min_confidence:
                     continue
                 digit = Digit(
@@ -262,7 +272,9 @@ def _classify_lines(
                     image28=img,
                 )
                 digits.append((digit, piece))
-        if digits:
+        if len(digits) == 1 and digits[0][1].suspect:
+            rejected.append(replace(digits[0][1], rejected=digits[0][1].suspect))
+        elif digits:
             chosen.append(digits)
     if config.reject_currency_signs:
         chosen = _drop_currency_signs(chosen, rejected)
@@ -276,6 +288,8 @@ def _classify_lines(
     return _drop_small_lines(chosen, config, rejected)
 
 
+#: A suspect blob (a hairline with a digit's size) is a digit if read at least this surely.
+_SUSPECT_SURE = 0.9
 #: A blob closer to the photo's border than this fraction of its shorter side is cut by it.
 _FRAME_TOUCH_FRAC = 0.005
 #: A lone digit near the photo's border read less surely than this is a mark, not a number.

@@ -112,6 +112,40 @@ _HAIRLINE_MAX_WINDING = 1.6
 _HAIRLINE_DIGIT_ASPECT = 1.2
 
 
+def reconsider_hairlines(candidates: list[Candidate]) -> list[Candidate]:
+    """Keep, as suspects, blobs rejected as hairlines that have a digit's size and shape.
+
+    A 4 or a 7 written with a fine pen is mostly one long straight stroke: it winds too
+    little for :func:`_is_hairline` to tell it from a piece of ruling. Those as tall as the
+    page's digits, at least a third as wide as tall and not an L along two sides of their
+    box are kept with :data:`HAIRLINE` as their ``suspect``: the classifier's reading decides
+    (:func:`digitscan.pipeline.read_page` keeps them only when read surely, not as a 1, in a
+    string of other digits).
+    """
+    kept = [c for c in candidates if c.rejected is None]
+    if not kept:
+        return candidates
+    digit_h = _page_digit_height(kept)
+    out = []
+    for cand in candidates:
+        box = cand.bbox
+        if (
+            cand.rejected == HAIRLINE
+            and _SUSPECT_HEIGHTS[0] * digit_h <= box.h <= _SUSPECT_HEIGHTS[1] * digit_h
+            and box.w >= _SUSPECT_MIN_ASPECT * box.h
+            and _sides_covered(cand.mask) < 2
+        ):
+            cand = replace(cand, rejected=None, suspect=HAIRLINE)
+        out.append(cand)
+    return out
+
+
+#: A hairline between these multiples of the page's digit height ...
+_SUSPECT_HEIGHTS = (0.7, 1.3)
+#: ... and at least this fraction of its height wide may be a digit written with a fine pen.
+_SUSPECT_MIN_ASPECT = 0.3
+
+
 def _shape_problem(cand: Candidate, page_h: int, config: ScanConfig) -> str | None:
     bbox = cand.bbox
     ink = np.count_nonzero(cand.mask)
@@ -765,12 +799,15 @@ def with_upright_rejects(
 ) -> NDArray[np.uint8]:
     """The page's upright lines plus the hairlines and line pieces rejected as blobs.
 
+    ``rejected`` may hold suspect hairlines kept for the classifier too (a box's side and a
+    thin 4 alike): they count here.
+
     A box's side leaning by perspective is not found as a line (its runs are not upright)
     but as a blob, rejected as a hairline, often with a piece of the box's top or bottom.
     Added to the border mask, it counts as a border where the string stages look for one
     (a row of comb boxes is found as one, not cut at the few sides found as lines).
     """
-    lines = [c for c in rejected if c.rejected in (HAIRLINE, LINE_PIECE)]
+    lines = [c for c in rejected if c.rejected in (HAIRLINE, LINE_PIECE) or c.suspect == HAIRLINE]
     if not lines:
         return borders
     out = borders.copy()
@@ -859,7 +896,8 @@ def _is_comb(
     a row and not the other, and the row was cut where its sides were found.
     """
     median_h = float(np.median([c.bbox.h for c in line]))
-    big = [c for c in line if c.bbox.h >= config.small_frac * median_h]
+    # A suspect hairline (a thin 4, or a box's side) is in ``borders`` already, not a digit.
+    big = [c for c in line if c.bbox.h >= config.small_frac * median_h and c.suspect is None]
     gaps = [
         _border_between(a.bbox, b.bbox, borders)
         or (binary is not None and _dashes_between(a.bbox, b.bbox, binary))

@@ -98,11 +98,15 @@ class Candidate:
         bbox: Box in working-resolution pixels.
         mask: uint8 ``(h, w)`` binary crop of the blob (ink 255) inside ``bbox``.
         rejected: Why it is not a digit, or None if it is kept.
+        suspect: Why it may not be a digit though it is kept: it stays only if the
+            classifier reads it surely, as a digit in a string (see
+            :func:`digitscan.segment.reconsider_hairlines`).
     """
 
     bbox: BBox
     mask: NDArray[np.uint8]
     rejected: str | None = None
+    suspect: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

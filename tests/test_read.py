@@ -232,6 +232,21 @@ def test_a_lone_one_at_the_photo_border_is_an_edge(render_page) -> None:
     assert any("border" in (c.rejected or "") for c in reading.rejected)
 
 
+@pytest.mark.parametrize(("text", "seed"), [("47", 2), ("74", 0), ("1474", 2)])
+def test_a_four_or_seven_written_with_a_fine_pen_is_a_digit(
+    render_page, text, seed, monkeypatch
+) -> None:
+    # Strokes thinned to a fine pen's: a 4 or a 7 is then mostly one long straight hairline,
+    # rejected as a piece of ruling until the classifier has read it (surely, as no 1).
+    from digitscan import segment
+
+    image, _ = render_page(["5096", text], seed=seed, height_px=90)
+    image = cv2.dilate(image, np.ones((3, 3), np.uint8), iterations=2)  # the ink thins
+    assert digitscan.read(image).text == f"5096\n{text}"
+    monkeypatch.setattr(segment, "reconsider_hairlines", lambda candidates: candidates)
+    assert digitscan.read(image).text != f"5096\n{text}"
+
+
 @pytest.mark.parametrize(
     ("x", "confidence", "kept"),
     [(20, 0.6, False), (20, 0.95, True), (400, 0.6, True)],

@@ -317,3 +317,33 @@ def test_a_sliver_split_off_a_felt_pen_stroke_joins_it() -> None:
     # A 1 written as close with a pen as wide as the 0's stays a digit of its own.
     thin_zero, one = ring(100, 50, 3), blob(139, 60, 3, 40)
     assert len(segment.merge_strokes([thin_zero, one], CONFIG)) == 2
+
+
+def test_only_hairlines_shaped_like_a_digit_are_reconsidered() -> None:
+    digits = [blob(100 + 50 * i, 100, 30, 50) for i in range(3)]
+
+    def hairline(w: int, h: int, draw) -> Candidate:
+        mask = np.zeros((h, w), np.uint8)
+        draw(mask)
+        return Candidate(BBox(400, 100, w, h), mask, segment.HAIRLINE)
+
+    four = hairline(
+        24,
+        50,
+        lambda m: (
+            cv2.line(m, (3, 0), (1, 25), 255, 1),
+            cv2.line(m, (1, 25), (22, 25), 255, 1),
+            cv2.line(m, (18, 5), (16, 49), 255, 1),
+        ),
+    )
+    upright = hairline(6, 50, lambda m: cv2.line(m, (3, 0), (2, 49), 255, 1))
+    corner = hairline(
+        30,
+        50,
+        lambda m: (cv2.line(m, (0, 0), (0, 49), 255, 1), cv2.line(m, (0, 49), (29, 49), 255, 1)),
+    )
+    tall = hairline(30, 120, lambda m: cv2.line(m, (0, 0), (29, 119), 255, 1))
+    out = segment.reconsider_hairlines([*digits, four, upright, corner, tall])
+    assert out[:3] == digits
+    assert out[3].rejected is None and out[3].suspect == segment.HAIRLINE
+    assert all(c.rejected == segment.HAIRLINE and c.suspect is None for c in out[4:])
