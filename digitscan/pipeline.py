@@ -132,7 +132,7 @@ def find_strings(
     candidates = segment.reject_broken_lines(candidates)
     candidates = segment.reconsider_hairlines(candidates)
     suspects = [c for c in candidates if c.suspect is not None and c.rejected is None]
-    if suspects:  # what was rejected as a hairline skipped the checks against edges
+    if suspects:  # rejected as hairlines first, they skipped the checks against edges
         checked = segment.reject_on_edges(suspects, images["paper"], config)
         checked = segment.reject_edge_strokes(checked, images["gray"], images["binary"], config)
         checked = segment.reject_line_pieces(checked, images["borders"])

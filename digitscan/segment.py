@@ -119,8 +119,9 @@ def reconsider_hairlines(candidates: list[Candidate]) -> list[Candidate]:
     little for :func:`_is_hairline` to tell it from a piece of ruling. Those as tall as the
     page's digits, at least a third as wide as tall and not an L along two sides of their
     box are kept with :data:`HAIRLINE` as their ``suspect``: the classifier's reading decides
-    (:func:`digitscan.pipeline.read_page` keeps them only when read surely, not as a 1, in a
-    string of other digits).
+    (:func:`digitscan.pipeline.find_strings` checks them against the page's edges, which the
+    hairline rejection had skipped; ``_classify_lines`` keeps them only when read surely, not
+    as a 1, in a string of other digits).
     """
     kept = [c for c in candidates if c.rejected is None]
     if not kept:
@@ -709,8 +710,8 @@ def join_hypotheses(line: list[Candidate], config: ScanConfig) -> list[tuple[int
     it (an 8's top loop, a 4's left stroke), too far apart for :func:`merge_strokes` and too
     unequal for :func:`merge_pieces`. Whether they are one digit is for the classifier to
     say (:func:`digitscan.pipeline._choose_joins`); here only the geometry is checked: one
-    is short beside the string's digits, they are close, and together
-    they have a digit's size.
+    is short beside the string's digits, they are close, and together they have a digit's
+    size.
 
     Returns:
         ``(i, union of line[i] and line[i + 1])`` for every such pair.

@@ -378,18 +378,11 @@ def scene_sticky(rng, src, size, ink: Ink | None = None) -> Scene:
     # Digits are ~0.6-1.0 of their height wide plus padding: size the pen so the string fits.
     height = round(min(side * 0.4, side * 0.8 / (len(text) * (1.0 + spacing))))
     pen = Pen(pick_ink(rng, ["black", "blue"], ink), rng.uniform(1.0, 1.8), height)
+    baseline = round(side * 0.62)
     write_fitted(
-        scene,
-        text,
-        round(side * 0.1),
-        round(side * 0.62),
-        round(side * 0.97),
-        pen,
-        src,
-        rng,
-        spacing,
+        scene, text, round(side * 0.1), baseline, round(side * 0.97), pen, src, rng, spacing
     )
-    scene.lines.append((round(side * 0.62) - pen.height_px / 2, text))
+    scene.lines.append((baseline - pen.height_px / 2, text))
     angle = rng.uniform(-12, 12)
     matrix = cv2.getRotationMatrix2D((side / 2, side / 2), angle, 1.0)
     matrix[:, 2] += (
