@@ -142,7 +142,7 @@ def find_strings(
     strings = []
     marks = [c for c in rejected if c.rejected == segment.TOO_SHORT]
     borders = images["borders"]
-    leaning = segment.with_upright_rejects(borders, rejected + [c for c in kept if c.suspect])
+    leaning = segment.with_upright_rejects(borders, candidates)
     for grouped in segment.group_lines(kept, config, marks):
         pieces, signs = segment.split_at_borders(
             grouped, borders, config, leaning, images["binary"]

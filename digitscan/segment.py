@@ -796,19 +796,19 @@ def _closed_across(cand: Candidate, left: int, right: int) -> Candidate:
 
 
 def with_upright_rejects(
-    borders: NDArray[np.uint8], rejected: list[Candidate]
+    borders: NDArray[np.uint8], candidates: list[Candidate]
 ) -> NDArray[np.uint8]:
-    """The page's upright lines plus the hairlines and line pieces rejected as blobs.
+    """The page's upright lines plus the blobs of ``candidates`` that are hairlines.
 
-    ``rejected`` may hold suspect hairlines kept for the classifier too (a box's side and a
-    thin 4 alike): they count here.
+    Those rejected as hairlines or line pieces count, and so do the suspect hairlines kept
+    for the classifier (a box's side and a thin 4 alike).
 
     A box's side leaning by perspective is not found as a line (its runs are not upright)
     but as a blob, rejected as a hairline, often with a piece of the box's top or bottom.
     Added to the border mask, it counts as a border where the string stages look for one
     (a row of comb boxes is found as one, not cut at the few sides found as lines).
     """
-    lines = [c for c in rejected if c.rejected in (HAIRLINE, LINE_PIECE) or c.suspect == HAIRLINE]
+    lines = [c for c in candidates if c.rejected in (HAIRLINE, LINE_PIECE) or c.suspect == HAIRLINE]
     if not lines:
         return borders
     out = borders.copy()
