@@ -122,8 +122,10 @@ def test_a_bar_drawn_just_under_a_box_line_is_not_line(monkeypatch) -> None:
     assert lines[50, 300] == 255 and lines[50, 130] == 255  # the box's top line
     assert not lines[56:59, 115:145].any()  # the 7's bar
     monkeypatch.setattr(preprocess, "_drop_parallel_pieces", lambda lines, *args: lines)
-    # (The bar and the box's top, bridged, are also two tall glyphs' tops in a short run.)
+    # (The bar and the box's top, bridged, are also two tall glyphs' tops in a short run,
+    # and a piece thicker than the line it lies beside.)
     monkeypatch.setattr(preprocess, "_drop_aligned_strokes", lambda level, *args: level)
+    monkeypatch.setattr(preprocess, "_drop_strokes_along", lambda level, *args: level)
     assert preprocess.find_lines(page, 96, 6)[56:59, 115:145].any()
 
 
@@ -194,12 +196,38 @@ def test_a_bar_along_a_thin_ruled_line_is_not_a_thick_line(monkeypatch) -> None:
     lines = preprocess.find_lines(page, 72, 6)
     assert lines[100, 200] and lines[100, 900]
     assert not lines[104:110, 505:540].any()
-    # The ruling and the bar together span the page and are thick where the bar is.
+    # The ruling and the bar together span the page and are thick where the bar is (and,
+    # were they counted as a line, thicker there than the line itself).
+    monkeypatch.setattr(preprocess, "_drop_strokes_along", lambda level, *args: level)
     spanning = preprocess._spanning
     monkeypatch.setattr(
         preprocess, "_spanning", lambda runs, span, axis, *_: spanning(runs, span, axis)
     )
     assert preprocess.find_lines(page, 72, 6)[104:110, 505:540].any()
+
+
+def ruled_page_with_a_seven(bar_from: tuple[int, int], bar_to: tuple[int, int]) -> np.ndarray:
+    """Thin ruling across a page and a thin-pen 7 whose bar follows the line at y=100."""
+    page = np.zeros((400, 1200), np.uint8)
+    cv2.line(page, (0, 100), (1199, 100), 255, 2)
+    cv2.line(page, bar_from, bar_to, 255, 3)
+    cv2.line(page, bar_to, (520, 180), 255, 3)
+    return page
+
+
+@pytest.mark.parametrize(
+    ("bar_from", "bar_to"),
+    [((500, 102), (545, 102)), ((500, 102), (545, 104))],
+    ids=["on the line", "leaving it"],
+)
+def test_a_bar_written_along_a_ruled_line_stays_ink(monkeypatch, bar_from, bar_to) -> None:
+    # Line and bar together are no thicker than a printed line may be (6 px).
+    page = ruled_page_with_a_seven(bar_from, bar_to)
+    lines = preprocess.find_lines(page, 72, 6)
+    assert lines[100, 200] and lines[100, 900]  # the ruling
+    assert not lines[103, 505:540].any()  # the bar, below the line's rows
+    monkeypatch.setattr(preprocess, "_drop_strokes_along", lambda level, *args: level)
+    assert preprocess.find_lines(page, 72, 6)[103, 505:540].any()
 
 
 def test_level_tops_of_two_written_digits_are_not_a_line(monkeypatch) -> None:
