@@ -887,12 +887,13 @@ def _drop_strokes_along(level: Gray, length: int) -> Gray:
 
     A thin pen's stroke lying on a ruled line (a 7's bar, a 2's base) is, with the line, no
     thicker than a printed line may be, and a bar drawn just under the line and touching it
-    in places makes a short piece of the line's structure: removing them read the 7 as a 1
-    and the 2 as a 7. Both are thicker than the line they follow, which is as thick all
-    along: a short piece (under ``length``) at least :data:`_ALONG_EXTRA` pixels thicker
-    than the long lines within :data:`_ALONG_REACH` rows of it is dropped whole, and so are
-    the stretches of a long line that much thicker than the line itself. (A tilted line's
-    steps are pieces as thick as the line.)
+    in places makes a short piece of the line's structure: removing them read the 7 as a 1,
+    the 2 as a 7 and a 9 with a flat top as a 4. A short piece (under ``length``) near a
+    long line (within :data:`_ALONG_REACH` rows) is a stroke if it is at least
+    :data:`_ALONG_EXTRA` pixels thicker than that line, which is as thick all along, or if
+    it lies beside it for most of its width (a tilted line's steps are pieces as thick as
+    the line that continue it end to end); it is dropped whole. So are the stretches of a
+    long line that much thicker than the line itself.
     """
     # Outlines, not labels: labelling the page costs 5-10 ms, outlining it a tenth of that.
     contours, _ = cv2.findContours(level, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -909,7 +910,12 @@ def _drop_strokes_along(level: Gray, length: int) -> Gray:
         near = (
             is_long & (y < y[piece] + h[piece] + _ALONG_REACH) & (y + h + _ALONG_REACH > y[piece])
         )
-        if near.any() and thickness[piece] >= float(np.median(thickness[near])) + _ALONG_EXTRA:
+        if not near.any():
+            continue
+        thicker = thickness[piece] >= float(np.median(thickness[near])) + _ALONG_EXTRA
+        overlap = np.clip(np.minimum(x[piece] + w[piece], x + w) - np.maximum(x[piece], x), 0, None)
+        alongside = (overlap[near] >= _ALONG_OVERLAP * w[piece]).any()
+        if thicker or alongside:
             cv2.drawContours(out, contours, int(piece), 0, -1)
     for line in np.nonzero(is_long)[0]:
         top, left = max(0, y[line] - 1), max(0, x[line] - 1)
@@ -921,10 +927,12 @@ def _drop_strokes_along(level: Gray, length: int) -> Gray:
     return out
 
 
-#: A stroke along a line makes it at least this many pixels thicker than the line ...
+#: A stroke along a line makes it at least this many pixels thicker than the line, ...
 _ALONG_EXTRA = 2
-#: ... on it, or within this many rows of it.
+#: ... on it or within this many rows of it; ...
 _ALONG_REACH = 3
+#: ... or, as thick as the line, lies beside it for this share of its width.
+_ALONG_OVERLAP = 0.6
 
 
 def _mean_thickness(level_lines: Gray) -> float:

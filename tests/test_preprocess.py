@@ -230,6 +230,20 @@ def test_a_bar_written_along_a_ruled_line_stays_ink(monkeypatch, bar_from, bar_t
     assert preprocess.find_lines(page, 72, 6)[103, 505:540].any()
 
 
+def test_a_flat_top_just_under_a_faint_ruled_line_stays_ink(monkeypatch) -> None:
+    # A real pencil "7979" on ruled paper: the first 9's flat top runs just under the upper
+    # line, touching it, as thick as it: a piece of the line's structure lying alongside it.
+    crop = cv2.imread(str(RESOURCES / "nine-on-ruling.png"), cv2.IMREAD_GRAYSCALE)
+    page = np.zeros((1200, 1600), np.uint8)
+    page[500:610, 500:950] = crop
+    lines = preprocess.find_lines(page, 72, 6)[500:610, 500:950]
+    assert (lines[98:101] > 0).mean() > 0.9  # the lower line
+    assert (lines[21:28, 200:260] > 0).any(axis=0).mean() > 0.5  # the upper one, faint
+    assert not lines[28:33, 148:182].any()  # the 9's top
+    monkeypatch.setattr(preprocess, "_ALONG_OVERLAP", 2.0)
+    assert (preprocess.find_lines(page, 72, 6)[528:533, 648:682] > 0).mean() > 0.5
+
+
 def test_level_tops_of_two_written_digits_are_not_a_line(monkeypatch) -> None:
     page = np.zeros((300, 700), np.uint8)
     # A 5 and a 7 written with their bars level, 6 px apart: bridged, they span 86 px.
