@@ -431,6 +431,13 @@ def train(
 @model_out_options
 @click.option("--name", default="convnet", show_default=True, help="Model name.")
 @click.option("--seed", type=int, default=2, show_default=True, help="Seed of those photos.")
+@click.option(
+    "--drop",
+    type=click.IntRange(min=0),
+    multiple=True,
+    help="Leave out the network at this position (0: the first, counting an average's own "
+    "members in order); repeatable.",
+)
 def average(
     members: tuple[str, ...],
     data_dir: Path,
@@ -438,6 +445,7 @@ def average(
     name: str,
     test_photos: int,
     seed: int,
+    drop: tuple[int, ...],
 ) -> None:
     """Average trained convnets (MEMBERS: cards or folders) into one model with its card."""
     from digitscan import training
@@ -449,6 +457,7 @@ def average(
         name=name,
         test_photos=test_photos,
         seed=seed,
+        drop=drop,
         command=_command_line(),
         on_stage=lambda text: click.echo(text, err=True),
     )

@@ -363,13 +363,15 @@ def average(
     name: str = "convnet",
     test_photos: int = DEFAULT_TEST_PHOTOS,
     seed: int = 1,
+    drop: Sequence[int] = (),
     command: str = "",
     on_stage: Callable[[str], None] | None = None,
 ) -> AverageResult:
     """Average trained convnets into one model; measure it and write it with its card.
 
     Args:
-        members: Two or more convnet models (cards, weights or folders; see ``load_model``).
+        members: Convnet models, two or more networks in all (cards, weights or folders;
+            see ``load_model``).
             An averaged model joins with its members, so a shipped average grows by one
             network with ``digitscan average models/convnet.json new/convnet.json``.
         data_dir: Folder with the four MNIST IDX files (the test split is measured).
@@ -377,18 +379,20 @@ def average(
         name: Model name.
         test_photos: Photos rendered from the test digits to measure the model on (0: none).
         seed: Seed of those photos (``digitscan train`` uses its seed + 1).
+        drop: Positions (0 = the first) of networks to leave out, counted after the
+            members' own members have joined: ``digitscan average models/convnet.json
+            new/convnet.json --drop 0`` replaces the shipped average's first network.
         command: The command line, recorded in the card.
         on_stage: Called with a short description before each slow stage.
 
     Raises:
-        ConfigError: Fewer than two members, or a member that is not a convnet.
+        ConfigError: Fewer than two networks left, a position out of range, or a member
+            that is not a convnet.
         ModelError: A member cannot be loaded.
     """
     from digitscan.classifiers.ensemble import AveragedConvNets
     from digitscan.classifiers.store import load_model
 
-    if len(members) < 2:
-        raise ConfigError("averaging needs two or more models")
     say = on_stage or (lambda _: None)
     nets: list[ConvNetClassifier] = []
     member_cards: list[dict[str, Any]] = []
@@ -409,6 +413,13 @@ def average(
             member_cards.append(_member_card(loaded.card_))
         else:
             raise ConfigError(f"{member}: only convnets can be averaged")
+    outside = sorted(set(drop) - set(range(len(nets))))
+    if outside:
+        raise ConfigError(f"--drop {outside[0]}: the members hold {len(nets)} networks")
+    kept = [i for i in range(len(nets)) if i not in set(drop)]
+    if len(kept) < 2:
+        raise ConfigError("averaging needs two or more networks")
+    nets, member_cards = [nets[i] for i in kept], [member_cards[i] for i in kept]
     model = AveragedConvNets.of_fitted(nets)
     test_images, test_labels, test_files = load_mnist_with_sources(data_dir, "test")
     test_report, _ = evaluate(model, test_images, test_labels)

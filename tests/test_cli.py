@@ -417,6 +417,27 @@ def test_average_two_convnets_then_eval(
     model = load_model(trio / "convnet.json")
     assert len(model.estimators_) == 3
     assert [m["training"]["seed"] for m in model.card_["training"]["members"]] == [1, 2, 3]
+    # ... and a network can be left out of it (replaced by a better one).
+    swapped = tmp_path / "swapped"
+    args = ("average", trio / "convnet.json", "--data", tiny_dir, "--test-photos", "0")
+    result = run_cli(*args, "--out", swapped, "--drop", "0")
+    assert result.exit_code == 0, result.stderr
+    kept = load_model(swapped / "convnet.json")
+    assert [m["training"]["seed"] for m in kept.card_["training"]["members"]] == [2, 3]
+    np.testing.assert_allclose(
+        kept.predict_proba(tiny_train[0][:20]),
+        (
+            model.estimators_[1].predict_proba(tiny_train[0][:20])
+            + model.estimators_[2].predict_proba(tiny_train[0][:20])
+        )
+        / 2,
+        rtol=1e-5,
+    )
+    wrong = run_cli(*args, "--out", swapped, "--drop", "3")
+    assert wrong.exit_code != 0
+    assert_one_line_error(wrong, "--drop 3", "3 networks")
+    alone = run_cli(*args, "--out", swapped, "--drop", "0", "--drop", "1")
+    assert_one_line_error(alone, "two or more")
     X = tiny_train[0][:20]
     mean = sum(net.predict_proba(X) for net in model.estimators_) / 3
     np.testing.assert_allclose(model.predict_proba(X), mean, rtol=1e-6)
