@@ -245,8 +245,11 @@ def _thin_upright(box: BBox) -> bool:
 _EDGE_INK_MARGIN_PX = 3
 #: A blob is an edge when at least this share of its ring is dark ...
 _EDGE_DARK_SHARE = 0.4
-#: ... and its ring (ink left out) has at least this many pixels to judge by.
+#: ... its ring (ink left out) has at least this many pixels to judge by ...
 _EDGE_MIN_RING_PX = 20
+#: ... darker than this fraction of ``edge_side_ratio`` (a ring is wide round a big digit, and
+#: light falling off across a sticky note darkened 40% of it to 0.77-0.79 of its paper).
+_RING_DARK_SHARE_RATIO = 0.94
 
 
 def reject_edge_strokes(
@@ -265,7 +268,7 @@ def reject_edge_strokes(
     neighbouring digit or a box side does not count as darkness): a blob is an edge when one
     side is darker than ``edge_side_ratio`` of the other, or a large part of its ring
     (:data:`_EDGE_DARK_SHARE`, the blurred edges of ink left out too) is darker than that
-    fraction of the ring's paper.
+    fraction (times :data:`_RING_DARK_SHARE_RATIO`) of the ring's paper.
 
     Args:
         candidates: Candidates in the same (working, levelled) pixels as the images.
@@ -313,7 +316,7 @@ def _dark_ring(
     if tone.size <= _EDGE_MIN_RING_PX:
         return False
     dark, paper = np.quantile(tone, [_EDGE_DARK_SHARE, 0.9])
-    return bool(dark < config.edge_side_ratio * paper)
+    return bool(dark < _RING_DARK_SHARE_RATIO * config.edge_side_ratio * paper)
 
 
 def reject_line_pieces(candidates: list[Candidate], borders: NDArray[np.uint8]) -> list[Candidate]:

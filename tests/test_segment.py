@@ -285,6 +285,28 @@ def test_a_box_side_left_in_a_comb_row_is_not_a_one() -> None:
     assert len(out) == 3 and rejected == []
 
 
+def test_a_big_digit_under_uneven_light_is_not_an_edge(monkeypatch) -> None:
+    # A felt-pen 6 filling a sticky note, the light falling off across it (40% of the paper
+    # round it under 0.8 of its lightest tenth), and the same 6 on the note's edge.
+    gray = np.tile(np.linspace(40, 180, 600).astype(np.uint8), (400, 1))
+    gray[:, 430:] = 30  # the desk
+    binary = np.zeros_like(gray)
+    for x in (150, 420):
+        cv2.ellipse(binary, (x, 250), (45, 50), 0, 0, 360, 255, 18)
+        cv2.line(binary, (x - 40, 230), (x + 10, 100), 255, 18)
+    gray[binary > 0] = 20
+    six, on_edge = (
+        Candidate(BBox(x - 60, 90, 120, 220), binary[90:310, x - 60 : x + 60].copy())
+        for x in (150, 420)
+    )
+    out = segment.reject_edge_strokes([six, on_edge], gray, binary, CONFIG)
+    assert out[0].rejected is None
+    assert out[1].rejected == "an edge between light and dark, not a stroke"
+    monkeypatch.setattr(segment, "_RING_DARK_SHARE_RATIO", 1.0)
+    out = segment.reject_edge_strokes([six, on_edge], gray, binary, CONFIG)
+    assert out[0].rejected is not None
+
+
 def test_slivers_on_the_paper_edge_are_rejected() -> None:
     paper = np.zeros((300, 400), np.uint8)
     paper[:, 100:] = 255
