@@ -40,14 +40,18 @@ def test_the_same_seed_renders_the_same_photo(tiny_train) -> None:
 @pytest.mark.parametrize("kind", ["form", "cheque", "ruled"])
 def test_the_pipelines_crops_carry_the_right_labels(kind: str, tiny_train) -> None:
     model = load_model("convnet")
-    photo = render(kind, 11, tiny_train)
-    crops = crops_in_photo(photo.as_saved(), photo.digits, ScanConfig())
-    assert len(crops) >= 0.8 * len(photo.digits)
+    crops = []
+    for seed in (11, 12, 13):
+        photo = render(kind, seed, tiny_train)
+        found = crops_in_photo(photo.as_saved(), photo.digits, ScanConfig())
+        assert len(found) >= 0.8 * len(photo.digits)
+        crops += found
     images = np.stack([c[0] for c in crops])
     labels = np.array([c[1] for c in crops])
     assert images.shape[1:] == (28, 28) and images.dtype == np.uint8
-    # The shipped model agrees with (nearly) every label: crops and labels line up.
-    assert np.mean(model.predict(images) == labels) >= 0.85
+    # The shipped model agrees with (nearly) every label: crops and labels line up. (Over
+    # three photos: one form's two 8s and a 3 are misread by one release, not another.)
+    assert np.mean(model.predict(images) == labels) >= 0.9
 
 
 def test_touching_digits_are_cut_into_labelled_pieces(tiny_train) -> None:
