@@ -590,7 +590,10 @@ def find_lines(
     straight vertical stroke). Shorter vertical runs count when they join horizontal lines at
     both ends (the separators of comb boxes). Structures thicker than ``max_thickness_px``
     are pen strokes and are left alone, unless they span much of the page's ``page_size``
-    (``(width, height)`` before levelling grew the canvas; default the mask's).
+    (``(width, height)`` before levelling grew the canvas; default the mask's). Strokes a
+    level line took with it are given back: written beside it with paper between
+    (:func:`_drop_parallel_pieces`), digits' tops in a row (:func:`_drop_aligned_strokes`),
+    on it or touching it (:func:`_drop_strokes_along`).
 
     Returns:
         uint8 ``(H, W)`` in {0, 255}, line pixels = 255.

@@ -370,10 +370,10 @@ def average(
     """Average trained convnets into one model; measure it and write it with its card.
 
     Args:
-        members: Convnet models, two or more networks in all (cards, weights or folders;
-            see ``load_model``).
-            An averaged model joins with its members, so a shipped average grows by one
-            network with ``digitscan average models/convnet.json new/convnet.json``.
+        members: Convnet models (cards, weights or folders; see ``load_model``), two or
+            more networks in all. An averaged model joins with its members, so a shipped
+            average grows by one network with ``digitscan average models/convnet.json
+            new/convnet.json``.
         data_dir: Folder with the four MNIST IDX files (the test split is measured).
         out_dir: Where to write ``<name>.json`` and the weights (all members in one file).
         name: Model name.
@@ -413,10 +413,11 @@ def average(
             member_cards.append(_member_card(loaded.card_))
         else:
             raise ConfigError(f"{member}: only convnets can be averaged")
-    outside = sorted(set(drop) - set(range(len(nets))))
+    dropped = set(drop)
+    outside = sorted(dropped - set(range(len(nets))))
     if outside:
         raise ConfigError(f"--drop {outside[0]}: the members hold {len(nets)} networks")
-    kept = [i for i in range(len(nets)) if i not in set(drop)]
+    kept = [i for i in range(len(nets)) if i not in dropped]
     if len(kept) < 2:
         raise ConfigError("averaging needs two or more networks")
     nets, member_cards = [nets[i] for i in kept], [member_cards[i] for i in kept]
