@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import platform
+import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -307,6 +308,7 @@ def train(
     card = {
         "training": {
             "command": command,
+            "code_commit": code_commit(),
             "seed": seed,
             "epochs": epochs,
             "validation_holdout": validation,
@@ -433,6 +435,7 @@ def average(
     card = {
         "training": {
             "command": command,
+            "code_commit": code_commit(),
             "method": "class probabilities of the members averaged "
             "(digitscan.classifiers.ensemble.AveragedConvNets)",
             "members": member_cards,
@@ -444,6 +447,37 @@ def average(
     }
     card_path = save_model(model, out_dir, name, card)
     return AverageResult(card_path, test_report, metrics.get("photo_crops_test"))
+
+
+def code_commit(package_dir: Path | None = None) -> str | None:
+    """The git commit the running digitscan code comes from, for a model card.
+
+    ``"<short hash>"``, with ``"-dirty"`` when the package's tracked files differ from it;
+    None when the package is not tracked by git (installed from a wheel or an sdist, or git
+    missing): the card then names the digitscan version only.
+
+    Args:
+        package_dir: The package folder (default: this package's).
+    """
+    where = Path(package_dir or Path(__file__).resolve().parent)
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(where), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout.strip()
+
+    try:
+        # A copy installed into a virtual environment inside a checkout is not the checkout.
+        git("ls-files", "--error-unmatch", "--", "__init__.py")
+        head = git("rev-parse", "--short", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", ".")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("-dirty" if changed else "")
 
 
 def _member_card(card: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from conftest import run_subprocess
 
 from digitscan.errors import ExitCode
 from digitscan.mnist import write_idx
+from digitscan.training import code_commit
 
 
 def assert_one_line_error(result, *fragments: str) -> None:
@@ -93,6 +94,7 @@ def test_train_then_eval_the_new_model(run_cli, tiny_dir: Path, tmp_path: Path) 
     photo_test = card["metrics"]["photo_crops_test"]
     assert photo_test["photos"] == 3 and photo_test["n"] == sum(sum(photo_test["confusion"], []))
     assert card["training"]["command"].startswith("digitscan train --model mlp")
+    assert card["training"]["code_commit"] == code_commit()  # None from an installed wheel
     assert card["training"]["epochs"] == 3 and len(card["training"]["history"]) == 3
     assert not card["data"]["train"][0]["official_mnist"]
     curve = cv2.imread(str(out / "quick-curve.png"))
@@ -386,6 +388,7 @@ def test_average_two_convnets_then_eval(
     assert card["kind"] == "averaged-convnets"
     assert [m["training"]["seed"] for m in card["training"]["members"]] == [1, 2]
     assert card["training"]["command"].startswith("digitscan average")
+    assert card["training"]["code_commit"] == code_commit()
     again = run_cli("eval", "--model", out / "convnet.json", "--data", tiny_dir, "--json")
     assert json.loads(again.stdout)["accuracy"] == pytest.approx(
         card["metrics"]["mnist_test"]["accuracy"]
