@@ -279,6 +279,7 @@ def train(
         raise ConfigError("`photos` and `test_photos` must be at least 0")
     say = on_stage or (lambda _: None)
     name = name or kind
+    commit = code_commit()  # now: the code may change while a long training runs
     images, labels, train_files = load_mnist_with_sources(data_dir, "train")
     test_images, test_labels, test_files = load_mnist_with_sources(data_dir, "test")
     if not 0 <= validation < len(images):
@@ -308,7 +309,7 @@ def train(
     card = {
         "training": {
             "command": command,
-            "code_commit": code_commit(),
+            "code_commit": commit,
             "seed": seed,
             "epochs": epochs,
             "validation_holdout": validation,
