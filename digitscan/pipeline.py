@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from digitscan import preprocess, segment
+from digitscan import faint, preprocess, segment
 from digitscan.classifiers.base import Classifier
 from digitscan.config import ScanConfig
 from digitscan.normalize import to_mnist
@@ -65,7 +65,9 @@ def read_page(
     images, skew, to_original, strings, rejected = segment_page(page, config)
     if stages is not None:
         stages.update(images)
-    lines, more_rejected = _classify_lines(strings, config, model, to_original, page.original_size)
+    lines, more_rejected = _classify_lines(
+        strings, config, model, to_original, page.original_size, images
+    )
     rejected += more_rejected
     steps = (
         Step("load", {"scale": round(page.scale, 4), "original_size": list(page.original_size)}),
@@ -193,6 +195,7 @@ def _classify_lines(
     model: Classifier,
     to_original: Callable[[BBox], BBox],
     frame: tuple[int, int],
+    images: dict[str, NDArray[np.uint8]] | None = None,
 ) -> tuple[list[Line], list[Candidate]]:
     """Classify every candidate and every split hypothesis in one batch, then choose.
 
@@ -202,6 +205,7 @@ def _classify_lines(
     # Per string too: neighbours that may be one broken digit, read joined.
     hypotheses: list[tuple[list[list[list[Candidate]]], list[tuple[int, Candidate]]]] = []
     batch: list[NDArray[np.uint8]] = []
+    shown: list[Candidate] = []  # the blob each image of the batch shows
     for line in lines:
         per_line = []
         for cand in line:
@@ -217,12 +221,14 @@ def _classify_lines(
             per_line.append(options)
             for option in options:
                 batch.extend(digit_image(piece, config) for piece in option)
+                shown.extend(option)
         joins = segment.join_hypotheses(line, config)
         batch.extend(digit_image(joined, config) for _, joined in joins)
+        shown.extend(joined for _, joined in joins)
         hypotheses.append((per_line, joins))
     if not batch:
         return [], []
-    proba = classify(np.stack(batch), model, stroke_variants=config.stroke_variants)
+    proba = _classify_with_faint(batch, shown, images, model, config)
     labels = np.asarray(model.classes_)
     cursor = 0
     chosen: list[list[tuple[Digit, Candidate]]] = []
@@ -502,6 +508,33 @@ def classify(
     thinner = np.stack([cv2.erode(d, _CROSS_3X3) for d in digits])
     proba = np.asarray(model.predict_proba(np.concatenate([digits, thicker, thinner])), np.float32)
     return proba.reshape(3, len(digits), -1).mean(axis=0)
+
+
+def _classify_with_faint(
+    batch: list[NDArray[np.uint8]],
+    shown: list[Candidate],
+    images: dict[str, NDArray[np.uint8]] | None,
+    model: Classifier,
+    config: ScanConfig,
+) -> NDArray[np.float32]:
+    """Class probabilities of the batch, with the faint strokes round each blob counted.
+
+    ``shown[i]`` is the blob ``batch[i]`` shows. Where
+    :func:`digitscan.faint.with_faint_strokes` finds strokes round it, the blob is also
+    classified with them and the two readings averaged.
+    """
+    grown_at: list[int] = []
+    grown: list[NDArray[np.uint8]] = []
+    if config.faint_strokes and images is not None:
+        for i, blob in enumerate(shown):
+            more = faint.with_faint_strokes(blob, images["flat"], images["binary"], images["lines"])
+            if more is not None:
+                grown_at.append(i)
+                grown.append(digit_image(more, config))
+    proba = classify(np.stack(batch + grown), model, stroke_variants=config.stroke_variants)
+    if grown:
+        proba[grown_at] = (proba[grown_at] + proba[len(batch) :]) / 2
+    return proba[: len(batch)]
 
 
 def _choose_hypothesis(

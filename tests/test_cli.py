@@ -312,6 +312,7 @@ NOT_EXPOSED = {
         "border_sign_frac",
         "stroke_width_frac",
         "stroke_variants",
+        "faint_strokes",
         "reject_confidence",
     )
 }
