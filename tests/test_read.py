@@ -744,3 +744,39 @@ def test_pencil_beside_a_darker_desk_is_read(kind: str, seed: int, tiny_train) -
     pencil = synth.OTHER_INKS["pencil"]
     photo = synth.render(kind, rng, synth.DigitSource(*tiny_train, rng), (1280, 960), ink=pencil)
     assert digitscan.read(photo.as_saved()).text == "\n".join(photo.expected)
+
+
+def test_the_short_side_of_an_amount_box_is_not_a_one() -> None:
+    # A small amount box: its sides are too short to be found as lines, and the right one
+    # stays in the ink, thin and upright at the amount's end, and reads as 1. The box's
+    # bottom line, found and removed, runs from it towards the digits only: a corner.
+    reading = digitscan.read(RESOURCES / "cheque-box-side.jpg")
+    assert reading.text == "5883"
+    assert any("side of the box" in (c.rejected or "") for c in reading.rejected)
+
+
+@pytest.mark.parametrize(
+    ("line_from", "line_to", "width", "kept"),
+    [
+        (100, 298, 4, False),  # the bottom line ends at the last blob: a box's corner
+        (100, 400, 4, True),  # it runs on past it: a 1 written on the line
+        (100, 298, 16, True),  # a 1 as wide as a pen's 1, not a box's side
+        (290, 400, 4, True),  # the line runs away from the string
+    ],
+)
+def test_box_corners_at_a_strings_end(line_from, line_to, width, kept) -> None:
+    from digitscan.pipeline import _drop_box_corners
+    from digitscan.types import BBox, Candidate, Digit
+
+    def digit(box: BBox, label: int) -> tuple[Digit, Candidate]:
+        proba = np.full(10, 0.01, np.float32)
+        proba[label] = 0.91
+        cand = Candidate(box, np.full((box.h, box.w), 255, np.uint8))
+        return Digit(box, label, proba, np.zeros((28, 28), np.uint8)), cand
+
+    string = [digit(BBox(100 + 50 * i, 100, 35, 50), 5) for i in range(4)]
+    string.append(digit(BBox(300, 95, width, 62), 1))
+    lines = np.zeros((300, 500), np.uint8)
+    lines[158:161, line_from:line_to] = 255
+    digits, rejected = _drop_box_corners(string, lines)
+    assert len(digits) == (5 if kept else 4) and len(rejected) == (0 if kept else 1)
