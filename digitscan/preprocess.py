@@ -1010,6 +1010,14 @@ def _separators(binary: Gray, horizontal: Gray, length: int, max_thickness_px: i
 _SEPARATOR_MIN_SPACING = 0.85
 
 
+#: A crowded side is kept if it lies within this fraction of a pitch of a whole number of
+#: pitches from the row's other sides up to this many pitches away, for at least this share
+#: of the best-placed one's count.
+_LATTICE_TOLERANCE = 0.12
+_LATTICE_REACH = 3
+_LATTICE_SUPPORT = 0.6
+
+
 #: A separator found: ``(centre_x, (x, y, w, h), mask within that box)``.
 _Separator = tuple[float, tuple[int, int, int, int], NDArray[np.bool_]]
 
@@ -1040,7 +1048,15 @@ def _evenly_spaced(found: list[_Separator]) -> list[_Separator]:
         gaps = np.diff(centres)
         close = _SEPARATOR_MIN_SPACING * float(np.median(gaps))
         crowded = (np.append(np.inf, gaps) < close) & (np.append(gaps, np.inf) < close)
-        kept += [f for f, drop in zip(row, crowded, strict=True) if not drop]
+        # A side with a stroke standing close on either hand is still a side: it lies a
+        # whole number of pitches from the row's other sides, a stroke in a box does not.
+        # (The pitch from the gaps no stroke splits.)
+        pitch = float(np.median(gaps[gaps >= close]))
+        steps = (centres[:, None] - centres[None, :]) / pitch
+        near = (np.abs(steps) > 0.5) & (np.abs(steps) < _LATTICE_REACH + 0.5)
+        support = (near & (np.abs(steps - np.round(steps)) < _LATTICE_TOLERANCE)).sum(axis=1)
+        on_lattice = support >= _LATTICE_SUPPORT * support.max()
+        kept += [f for f, drop in zip(row, crowded & ~on_lattice, strict=True) if not drop]
     return kept
 
 

@@ -139,6 +139,19 @@ def test_a_straight_one_filling_its_box_is_not_a_separator(monkeypatch) -> None:
     assert preprocess.find_lines(page, 96, 6)[60:140, 245:256].any()
 
 
+def test_a_side_with_a_straight_stroke_close_on_either_hand_is_a_separator(monkeypatch) -> None:
+    page = comb_row(50, 150)
+    # Straight upright strokes, line to line, in the boxes either side of the side at x=280
+    # (a 5's back and an 8's side, say): the side is crowded on both hands, yet on the pitch.
+    cv2.line(page, (262, 53), (262, 147), 255, 3)
+    cv2.line(page, (296, 53), (296, 147), 255, 3)
+    lines = preprocess.find_lines(page, 96, 6)
+    assert lines[60:140, 279:282].any(axis=1).all()  # the side, all the way down
+    assert not lines[60:140, 259:266].any() and not lines[60:140, 293:300].any()
+    monkeypatch.setattr(preprocess, "_LATTICE_SUPPORT", 10.0)  # crowded sides dropped
+    assert not preprocess.find_lines(page, 96, 6)[60:140, 279:282].any(axis=1).all()
+
+
 def test_a_thick_margin_line_across_the_page_is_a_line() -> None:
     page = np.zeros((600, 800), np.uint8)
     for y in range(40, 600, 60):
