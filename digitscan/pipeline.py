@@ -478,12 +478,32 @@ def _drop_currency_signs(
         )
         reference = float(np.median([p.bbox.h for _, p in after])) if after else 0.0
         small = piece.bbox.h < _SMALL_DOLLAR_HEIGHT * reference
-        if looks_like_dollar(digit) or (small and looks_like_dollar(digit, smaller=True)):
+        shaped = looks_like_dollar(digit) or (small and looks_like_dollar(digit, smaller=True))
+        if shaped and not _spaced_like_digits(line):
             rejected.append(replace(piece, rejected=f"a currency sign, read as {digit.label}"))
             line = line[1:]
         if line:
             kept.append(line)
     return kept
+
+
+def _spaced_like_digits(line: list[tuple[Digit, Candidate]]) -> bool:
+    """Whether a string's first character stands no further from the next than its digits do.
+
+    A printed "$" stands apart from the amount written after it (a box's side and margin
+    between): on 80 rendered cheques its gap was at least 1.7 times the amount's median gap.
+    A 3 or a 5 shaped like one but written as the first digit of a number is spaced like
+    the digits after it.
+    """
+    boxes = [piece.bbox for _, piece in line]
+    if len(boxes) < 3:
+        return False
+    gaps = [b.x - a.x2 for a, b in zip(boxes[1:-1], boxes[2:], strict=True)]
+    return boxes[1].x - boxes[0].x2 < _DOLLAR_GAP * max(1.0, float(np.median(gaps)))
+
+
+#: See :func:`_spaced_like_digits`.
+_DOLLAR_GAP = 1.2
 
 
 def _just_before(box: BBox, line: BBox) -> bool:

@@ -685,6 +685,18 @@ def test_a_blurred_dollar_read_as_a_digit_starting_the_amount_is_dropped(
     assert pipeline._drop_currency_signs([[sign, *amount]], []) == [[sign, *amount]]
 
 
+@pytest.mark.parametrize(("gap", "dropped"), [(5, False), (8, False), (12, True), (22, True)])
+def test_a_dollar_stands_apart_from_the_amount(gap, dropped) -> None:
+    # The amount's digits stand 7 px apart; a "$"-shaped first character as close as they
+    # are (a 3 or a 5 of a number on a plain page, f311 plain-71) is a digit.
+    from digitscan import pipeline
+
+    amount = [_as_read(d, (800 + 45 * i, 400, 38, 38 + i % 3)) for i, d in enumerate([1, 9, 0])]
+    sign = _as_read(3, (800 - gap - 18, 410, 18, 29), _ascii28(BLURRED_DOLLARS[3]))
+    kept = pipeline._drop_currency_signs([[sign, *amount]], [])
+    assert kept == ([amount] if dropped else [[sign, *amount]])
+
+
 def test_a_small_string_read_unsurely_is_printed_words(monkeypatch) -> None:
     # A cheque's MEMO, two letters to a blob, read as "46" (0.9 and 0.43), 55% as tall as
     # the amount (f7 cheque-78); its PAY read as "944" (0.89, 0.91, 1.0) at 50% (f7
