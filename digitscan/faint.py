@@ -7,7 +7,8 @@ hollow: a thick 3 read as an 8, a 5 as an 8), and light parts of a stroke (a 7's
 with less pressure, a 9's loop). Lowering the page threshold brings in halos, paper texture
 and faint printed grids everywhere; here only the pixels round one candidate are looked at
 again, with a threshold set between that candidate's own ink and its paper. What is added
-must be joined to its ink, reach further than the blur round it, stay clear of other blobs
+must be joined to its ink, reach further than the blur round it (or fill a hole in it nearly
+as dark as the ink), stay clear of other blobs
 and removed lines, and not run on out of reach (a grid line). The pipeline classifies the
 digit with and without the additions and averages the two.
 """
@@ -30,6 +31,9 @@ LEVEL = 0.6
 MIN_GAIN = 0.02
 #: Added ink larger than this share is not a lost stroke but something else (a smudge, a grid).
 MAX_GAIN = 0.6
+#: A hole in the ink darker than this (fraction of the way from ink to paper) is the hollow
+#: middle of a stroke however narrow; a blurred small loop is lighter.
+HOLE_LEVEL = 0.2
 #: Weak pixels within this distance of the ink are its halo (blur), not a stroke.
 HALO_PX = 2
 #: Pixels this close to another blob's ink or to a removed line are not looked at.
@@ -71,10 +75,12 @@ def with_faint_strokes(cand: Candidate, flat: Gray, ink: Gray, lines: Gray) -> C
     sides = (np.s_[0, :], np.s_[-1, :], np.s_[:, 0], np.s_[:, -1])
     if any(grown[side].any() and not own_on[side].any() for side in sides):
         return None  # it runs on past the reach: a line or a neighbour, not a stroke
-    # A halo round the ink is not a stroke: only what reaches further than HALO_PX counts,
+    # A halo round the ink is not a stroke: only what reaches further than HALO_PX counts
+    # (or fills a hole in the ink as dark as the ink: a narrow hollow in a wide stroke),
     # with the pixels that join it to the ink.
     halo = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * HALO_PX + 1,) * 2)
-    far = (grown & (cv2.dilate(own, halo) == 0)).astype(np.uint8)
+    dark_holes = _holes(own) & (tones < ink_tone + HOLE_LEVEL * (paper_tone - ink_tone))
+    far = (grown & ((cv2.dilate(own, halo) == 0) | dark_holes)).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(far, connectivity=8)
     big = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= MIN_GAIN * own_on.sum()]
     if not big:
@@ -90,3 +96,10 @@ def with_faint_strokes(cand: Candidate, flat: Gray, ink: Gray, lines: Gray) -> C
     mask = np.where(grown[top:bottom, left:right], np.uint8(255), np.uint8(0))
     box = BBox(x0 + int(left), y0 + int(top), int(right - left), int(bottom - top))
     return Candidate(bbox=box, mask=mask)
+
+
+def _holes(mask: Gray) -> NDArray[np.bool_]:
+    """The background pixels a mask encloses (not reachable from the region's border)."""
+    outside = np.pad(mask == 0, 1, constant_values=True).astype(np.uint8)
+    cv2.floodFill(outside, None, (0, 0), 2)
+    return outside[1:-1, 1:-1] == 1

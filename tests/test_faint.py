@@ -79,3 +79,24 @@ def test_hollow_felt_pen_stroke_is_filled_and_read() -> None:
     dark = images["flat"][y : y + h, x : x + w] < 100  # the felt pen's ink, as photographed
     assert (three.mask[dark] > 0).mean() < 0.8 < 0.9 < (grown.mask[dark] > 0).mean()
     assert digitscan.read(path).text == "532"
+
+
+def test_a_dark_slit_inside_a_stroke_is_filled_and_a_grey_one_is_not() -> None:
+    # A felt-pen 1 the threshold left hollow: a slit 3 px wide, as dark as the ink, inside
+    # it (too narrow to reach past the halo); and a 0 as narrow, its loop blurred grey.
+    flat = np.full((200, 300), PAPER, np.uint8)
+    cv2.rectangle(flat, (60, 50), (75, 150), INK, cv2.FILLED)
+    cv2.ellipse(flat, (200, 100), (11, 40), 0, 0, 360, 150, cv2.FILLED)
+    cv2.ellipse(flat, (200, 100), (11, 40), 0, 0, 360, INK, 18)
+    ink = np.where(flat <= INK + 10, np.uint8(255), np.uint8(0))
+    ink[60:140, 66:69] = 0  # the slit, tone INK in the photo, missing from the ink mask
+    one = candidate(ink, BBox(60, 50, 16, 101))
+    grown = faint.with_faint_strokes(one, flat, ink, np.zeros_like(ink))
+    assert grown is not None and grown.bbox == one.bbox
+    assert grown.mask[10:90, 6:9].all()
+    ys, xs = np.nonzero(ink[:, 150:])
+    zero = candidate(
+        ink, BBox(150 + int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
+    )
+    assert (zero.mask == 0).sum() > 100  # a loop
+    assert faint.with_faint_strokes(zero, flat, ink, np.zeros_like(ink)) is None
