@@ -206,7 +206,7 @@ def _classify_lines(
     # Per string too: neighbours that may be one broken digit, read joined.
     hypotheses: list[tuple[list[list[list[Candidate]]], list[tuple[int, Candidate]]]] = []
     batch: list[NDArray[np.uint8]] = []
-    shown: list[Candidate] = []  # the blob each image of the batch shows
+    shown: list[Candidate | None] = []  # the blob each image shows (None: a cut piece)
     for line in lines:
         per_line = []
         for cand in line:
@@ -222,7 +222,7 @@ def _classify_lines(
             per_line.append(options)
             for option in options:
                 batch.extend(digit_image(piece, config) for piece in option)
-                shown.extend(option)
+                shown.extend(option if len(option) == 1 else [None] * len(option))
         joins = segment.join_hypotheses(line, config)
         batch.extend(digit_image(joined, config) for _, joined in joins)
         shown.extend(joined for _, joined in joins)
@@ -585,29 +585,41 @@ def classify(
 
 def _classify_with_faint(
     batch: list[NDArray[np.uint8]],
-    shown: list[Candidate],
+    shown: list[Candidate | None],
     images: dict[str, NDArray[np.uint8]] | None,
     model: Classifier,
     config: ScanConfig,
 ) -> NDArray[np.float32]:
-    """Class probabilities of the batch, with the faint strokes round each blob counted.
+    """Class probabilities of the batch, with the faint strokes round unsure blobs counted.
 
-    ``shown[i]`` is the blob ``batch[i]`` shows. Where
-    :func:`digitscan.faint.with_faint_strokes` finds strokes round it, the blob is also
-    classified with them and the two readings averaged.
+    ``shown[i]`` is the blob ``batch[i]`` shows (None for a piece of a blob cut into
+    touching digits). Where a blob is read less surely than ``_FAINT_BELOW`` and
+    :func:`digitscan.faint.with_faint_strokes` finds strokes round it, it is also classified
+    with them and the two readings averaged.
     """
+    proba = classify(np.stack(batch), model, stroke_variants=config.stroke_variants)
+    if not config.faint_strokes or images is None:
+        return proba
     grown_at: list[int] = []
     grown: list[NDArray[np.uint8]] = []
-    if config.faint_strokes and images is not None:
-        for i, blob in enumerate(shown):
-            more = faint.with_faint_strokes(blob, images["flat"], images["binary"], images["lines"])
-            if more is not None:
-                grown_at.append(i)
-                grown.append(digit_image(more, config))
-    proba = classify(np.stack(batch + grown), model, stroke_variants=config.stroke_variants)
+    for i in np.nonzero(proba.max(axis=1) < _FAINT_BELOW)[0]:
+        blob = shown[i]
+        if blob is None:
+            continue
+        more = faint.with_faint_strokes(blob, images["flat"], images["binary"], images["lines"])
+        if more is not None:
+            grown_at.append(int(i))
+            grown.append(digit_image(more, config))
     if grown:
-        proba[grown_at] = (proba[grown_at] + proba[len(batch) :]) / 2
-    return proba[: len(batch)]
+        more_proba = classify(np.stack(grown), model, stroke_variants=config.stroke_variants)
+        proba[grown_at] = (proba[grown_at] + more_proba) / 2
+    return proba
+
+
+#: Only blobs read less surely than this get a second reading with their faint strokes:
+#: on 2,257 rendered photos, every blob (cut pieces too) or those under 0.99 or 0.9 gave the
+#: same readings; blobs and joins under 0.99 cost 1-2 ms a photo (every blob: 5 ms).
+_FAINT_BELOW = 0.99
 
 
 def _choose_hypothesis(
