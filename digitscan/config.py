@@ -174,9 +174,9 @@ class ScanConfig:
     """Also classify each digit a pixel thicker and thinner and average (+4 images of 108 on
     unseen photos, for ~10 ms per photo)."""
     faint_strokes: bool = True
-    """Also classify each digit with the strokes a lenient threshold round it adds (the
-    hollow middle of a felt-pen stroke, a faint bar or loop) and average the two readings
-    (:mod:`digitscan.faint`)."""
+    """Also classify each digit read less surely than 0.99 with the strokes a lenient
+    threshold round it adds (the hollow middle of a felt-pen stroke, a faint bar or loop)
+    and average the two readings (:mod:`digitscan.faint`)."""
     min_confidence: float = 0.0
     """Digits with a lower probability are dropped from the text."""
     reject_confidence: float = 0.35

@@ -8,9 +8,9 @@ with less pressure, a 9's loop). Lowering the page threshold brings in halos, pa
 and faint printed grids everywhere; here only the pixels round one candidate are looked at
 again, with a threshold set between that candidate's own ink and its paper. What is added
 must be joined to its ink, reach further than the blur round it (or fill a hole in it nearly
-as dark as the ink), stay clear of other blobs
-and removed lines, and not run on out of reach (a grid line). The pipeline classifies the
-digit with and without the additions and averages the two.
+as dark as the ink), stay clear of other blobs and removed lines, and not run on out of
+reach (a grid line). The pipeline classifies an unsure digit with and without the additions
+and averages the two (:func:`digitscan.pipeline.read_page`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from digitscan.preprocess import Gray
 from digitscan.types import BBox, Candidate
-
-Gray = NDArray[np.uint8]
 
 #: How far around a candidate's box faint strokes are looked for (fraction of its longest side).
 REACH = 0.25

@@ -5,8 +5,8 @@ working resolution -> grey -> flat illumination, paper mask -> adaptive threshol
 -> ruled lines and boxes removed -> blobs (specks, frames, hairlines, page-edge slivers
 rejected) -> broken strokes merged -> strings -> split at box borders -> broken pieces joined
 -> punctuation out -> touching digits cut -> MNIST normalisation -> classification (one
-batch; each digit also with the faint strokes round it, :mod:`digitscan.faint`) -> non-digits,
-box sides and stray strings rejected.
+batch; unsure digits read again with the faint strokes round them, :mod:`digitscan.faint`)
+-> non-digits, box sides and stray strings rejected.
 """
 
 from __future__ import annotations
