@@ -419,7 +419,10 @@ def average(
     dropped = set(drop)
     outside = sorted(dropped - set(range(len(nets))))
     if outside:
-        raise ConfigError(f"--drop {outside[0]}: the members hold {len(nets)} networks")
+        raise ConfigError(
+            f"no network {outside[0]} to drop: the members hold {len(nets)} networks "
+            f"(0 to {len(nets) - 1})"
+        )
     kept = [i for i in range(len(nets)) if i not in dropped]
     if len(kept) < 2:
         raise ConfigError("averaging needs two or more networks")

@@ -439,7 +439,7 @@ def test_average_two_convnets_then_eval(
     )
     wrong = run_cli(*args, "--out", swapped, "--drop", "3")
     assert wrong.exit_code != 0
-    assert_one_line_error(wrong, "--drop 3", "3 networks")
+    assert_one_line_error(wrong, "no network 3 to drop", "3 networks (0 to 2)")
     alone = run_cli(*args, "--out", swapped, "--drop", "0", "--drop", "1")
     assert_one_line_error(alone, "two or more")
     X = tiny_train[0][:20]
