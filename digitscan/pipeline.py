@@ -196,11 +196,12 @@ def _classify_lines(
     model: Classifier,
     to_original: Callable[[BBox], BBox],
     frame: tuple[int, int],
-    images: dict[str, NDArray[np.uint8]] | None = None,
+    images: dict[str, NDArray[np.uint8]],
 ) -> tuple[list[Line], list[Candidate]]:
     """Classify every candidate and every split hypothesis in one batch, then choose.
 
-    ``frame`` is the original photo's ``(width, height)``.
+    ``frame`` is the original photo's ``(width, height)``; ``images`` the page stages
+    (:func:`digitscan.preprocess.prepare`).
     """
     # Hypotheses: for each candidate, a list of (parts, [pieces]); parts=1 is the blob itself.
     # Per string too: neighbours that may be one broken digit, read joined.
@@ -289,9 +290,8 @@ def _classify_lines(
     for digits in chosen:
         digits, marks = _trim_marks(digits, config)
         rejected += marks
-        if images is not None:
-            digits, marks = _drop_box_corners(digits, images["lines"])
-            rejected += marks
+        digits, marks = _drop_box_corners(digits, images["lines"])
+        rejected += marks
         if digits:
             trimmed.append(digits)
     chosen = _drop_border_marks(trimmed, frame, config, rejected)
@@ -598,7 +598,7 @@ def classify(
 def _classify_with_faint(
     batch: list[NDArray[np.uint8]],
     shown: list[Candidate | None],
-    images: dict[str, NDArray[np.uint8]] | None,
+    images: dict[str, NDArray[np.uint8]],
     model: Classifier,
     config: ScanConfig,
 ) -> NDArray[np.float32]:
@@ -610,7 +610,7 @@ def _classify_with_faint(
     with them and the two readings averaged.
     """
     proba = classify(np.stack(batch), model, stroke_variants=config.stroke_variants)
-    if not config.faint_strokes or images is None:
+    if not config.faint_strokes:
         return proba
     grown_at: list[int] = []
     grown: list[NDArray[np.uint8]] = []
