@@ -62,6 +62,10 @@ class ScanConfig:
     a line; vertical runs must be 2.5 times longer, or join horizontal lines at both ends."""
     line_max_thickness_px: int = 6
     """Thicker straight runs are not lines but strokes (e.g. a felt-pen 1)."""
+    faint_lines: bool = True
+    """On pages whose lines are as dark as the ink, also find the faint printed lines the
+    threshold broke into dashes, by their unbroken darkness (a pale form's comb boxes), and
+    remove their light pixels (:func:`digitscan.preprocess.faint_lines`)."""
 
     # --- candidates
     min_height_px: int = 12

@@ -313,6 +313,7 @@ NOT_EXPOSED = {
         "stroke_width_frac",
         "stroke_variants",
         "faint_strokes",
+        "faint_lines",
         "reject_confidence",
     )
 }

@@ -430,3 +430,41 @@ def test_levelling_keeps_the_corners_and_boxes_map_back() -> None:
     back = box_mapper(page, 20.0)(BBox(x, y, w, h))
     assert back.x <= 370 and back.y <= 270 and back.x2 >= 390 and back.y2 >= 290
     assert back.w < 40 and back.h < 40
+
+
+def faint_comb_page() -> np.ndarray:
+    """A flattened grey page (paper 255) with a pale comb row of six boxes and a dark 1."""
+    page = np.full((300, 640), 255, np.uint8)
+    for x in range(100, 461, 60):
+        cv2.line(page, (x, 80), (x, 180), 220, 2)
+    for y in (80, 180):
+        cv2.line(page, (100, y), (460, y), 220, 2)
+    cv2.line(page, (190, 100), (192, 165), 40, 5)  # the 1
+    return page
+
+
+def test_faint_lines_follow_straight_runs_only() -> None:
+    page, paper = faint_comb_page(), np.full((300, 640), 255, np.uint8)
+    runs = preprocess.faint_lines(page, paper, 96, 40.0)
+    assert runs[80, 300] == 255 and runs[130, 280] == 255  # a top line and a side, unbroken
+    assert runs[130, 250] == 0  # the paper inside a box
+    # The 1 is a vertical run too, but shorter than half the line length it is not.
+    assert preprocess.faint_lines(page, paper, 200, 40.0)[130, 191] == 0
+    # Lines paler than 0.6 of the contrast, or off the paper, are not there.
+    assert not preprocess.faint_lines(page, paper, 96, 60.0)[80, 300]
+    assert not preprocess.faint_lines(page, np.zeros_like(paper), 96, 40.0).any()
+
+
+def test_the_dashes_of_a_pale_comb_row_are_lines() -> None:
+    # A rendered form photo whose pale comb boxes the threshold kept only in dashes.
+    gray = preprocess.to_gray(cv2.imread(str(RESOURCES / "faint-comb-form.jpg")))
+    gray = cv2.resize(gray, None, fx=1.875, fy=1.875, interpolation=cv2.INTER_LINEAR)
+
+    def pieces(config: ScanConfig) -> int:
+        """Blobs left in the rows' band that are too small for a digit: the boxes' pieces."""
+        ink = preprocess.prepare(gray, config)[0]["ink"]
+        _, _, stats, _ = cv2.connectedComponentsWithStats(ink[150:780, 300:960])
+        return sum(1 for s in stats[1:] if s[4] >= 15 and s[3] < 40)
+
+    assert pieces(ScanConfig(faint_lines=False)) > 10
+    assert pieces(ScanConfig()) <= 2

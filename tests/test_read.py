@@ -829,3 +829,12 @@ def test_box_corners_at_a_strings_end(line_from, line_to, width, kept) -> None:
     lines[158:161, line_from:line_to] = 255
     digits, rejected = _drop_box_corners(string, lines)
     assert len(digits) == (5 if kept else 4) and len(rejected) == (0 if kept else 1)
+
+
+def test_a_pale_comb_form_is_read_without_its_box_pieces() -> None:
+    # A rendered form photo whose pale comb boxes the threshold kept only in dashes: the
+    # left-over pieces were read as digits and split the rows into many strings.
+    path = RESOURCES / "faint-comb-form.jpg"
+    assert digitscan.read(path).text == "46508506\n9976506\n1584"
+    unfound = digitscan.read(path, config=ScanConfig(faint_lines=False)).text
+    assert unfound.count("\n") > 2
