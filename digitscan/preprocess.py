@@ -617,7 +617,7 @@ def _with_faint_lines(
         return lines  # nothing faint to bridge: the lines found are all there is
     traced = cv2.bitwise_or(binary, runs)
     found = find_lines(traced, line_length, config.line_max_thickness_px, page_size)
-    light = np.where(flat > 255 - _FAINT_LINE_MAX * config.min_contrast, np.uint8(255), 0)
+    light = np.where(flat > 255 - _FAINT_LINE_MAX * config.min_contrast, np.uint8(255), np.uint8(0))
     return cv2.bitwise_or(lines, cv2.bitwise_and(cv2.bitwise_and(found, binary), light))
 
 
