@@ -139,7 +139,8 @@ class ScanConfig:
     label beside it (a cheque's "$", a box number), not a number of its own."""
     sign_max_frac: float = 0.7
     """A string's first character read as 5 or 8 and shorter than this fraction of the rest's
-    median height is a printed "$" (not separated from the amount by a faint box border)."""
+    median height, and set apart from them, is a printed "$" (not separated from the amount
+    by a faint box border)."""
     border_join_max_aspect: float = 1.0
     """Two blobs meeting at a box's side join into one digit if no wider than this times the
     string's height (a digit the side runs through, see ``segment.join_across_borders``)."""

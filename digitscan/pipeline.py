@@ -220,6 +220,10 @@ def _classify_lines(
                     pieces = segment.cut(cand, segment.split_points(cand.mask, parts))
                     if len(pieces) == parts:
                         options.append(pieces)
+            if aspect > config.digit_max_aspect:
+                trimmed = segment.trim_bars(cand)
+                if trimmed is not None:
+                    options.append([trimmed])
             per_line.append(options)
             for option in options:
                 batch.extend(digit_image(piece, config) for piece in option)
@@ -396,7 +400,8 @@ def _trim_marks(
     """Drop a string's characters whose size gives them away as marks, not digits.
 
     A printed "$" before an amount box whose border is too faint to separate it is first,
-    reads as 5 or 8 and is far shorter than the digits; a piece of a box's side reads as 1 at
+    reads as 5 or 8, is far shorter than the digits and stands apart from them (a small 5
+    written first is spaced like the digits after it); a piece of a box's side reads as 1 at
     either end and is far shorter; a page edge or fold joined to a string reads as 1 and is
     far taller; a long comma ("1,250") reads as 1 inside the string and is far shorter.
     """
@@ -407,7 +412,12 @@ def _trim_marks(
         digit, piece = digits[end]
         rest = digits[1:] if end == 0 else digits[:-1]
         ratio = piece.bbox.h / float(np.median([p.bbox.h for _, p in rest]))
-        sign = end == 0 and digit.label in _DOLLAR_LOOKALIKES and ratio < config.sign_max_frac
+        sign = (
+            end == 0
+            and digit.label in _DOLLAR_LOOKALIKES
+            and ratio < config.sign_max_frac
+            and not _spaced_like_digits(digits)
+        )
         stray = digit.label == 1 and not (
             config.fragment_max_frac <= ratio <= config.edge_min_factor
         )

@@ -1047,20 +1047,42 @@ def split_points(mask: NDArray[np.uint8], parts: int) -> list[int]:
 
 def cut(cand: Candidate, columns: list[int]) -> list[Candidate]:
     """Cut a candidate at the given columns; each piece is trimmed to its ink."""
-    pieces = []
     edges = [0, *columns, cand.bbox.w]
-    for left, right in zip(edges, edges[1:], strict=False):
-        part = cand.mask[:, left:right]
-        rows = np.nonzero(part.any(axis=1))[0]
-        cols = np.nonzero(part.any(axis=0))[0]
-        if rows.size == 0:
-            continue
-        sub = part[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-        box = BBox(
-            cand.bbox.x + left + int(cols[0]),
-            cand.bbox.y + int(rows[0]),
-            sub.shape[1],
-            sub.shape[0],
-        )
-        pieces.append(Candidate(box, np.ascontiguousarray(sub)))
-    return pieces
+    pieces = (_columns(cand, left, right) for left, right in zip(edges, edges[1:], strict=False))
+    return [piece for piece in pieces if piece is not None]
+
+
+def _columns(cand: Candidate, left: int, right: int) -> Candidate | None:
+    """The candidate's columns ``left:right`` trimmed to their ink (None if they have none)."""
+    part = cand.mask[:, left:right]
+    rows = np.nonzero(part.any(axis=1))[0]
+    cols = np.nonzero(part.any(axis=0))[0]
+    if rows.size == 0:
+        return None
+    sub = part[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    box = BBox(cand.bbox.x + left + int(cols[0]), cand.bbox.y + int(rows[0]), *sub.shape[::-1])
+    return Candidate(box, np.ascontiguousarray(sub))
+
+
+def trim_bars(cand: Candidate) -> Candidate | None:
+    """The blob without a thin bar running far out of its sides, or None if it has none.
+
+    A 5 whose top bar is drawn long, or a digit with a dash or an underline joined to it, is
+    too wide for one digit; cut where the body's columns end (columns holding more ink than
+    ``_BAR_MAX_INK`` of the blob's height), leaving ``_BAR_KEEP`` of its height of the bar on
+    each side, it is the digit alone.
+    """
+    h, w = cand.mask.shape
+    tall = np.nonzero((cand.mask > 0).sum(axis=0) > _BAR_MAX_INK * h)[0]
+    if not tall.size:
+        return None
+    reach = round(_BAR_KEEP * h)
+    left, right = max(0, int(tall[0]) - reach), min(w, int(tall[-1]) + 1 + reach)
+    if right - left == w:
+        return None
+    return _columns(cand, left, right)
+
+
+#: See :func:`trim_bars`.
+_BAR_MAX_INK = 0.25
+_BAR_KEEP = 0.15

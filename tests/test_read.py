@@ -342,6 +342,22 @@ def test_a_fives_bar_written_apart_joins_its_body(render_page, seed, monkeypatch
     assert digitscan.read(image, config=ScanConfig(piece_merge_overlap=0.6)).text != "4096\n35"
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_five_whose_bar_runs_far_past_it_is_read(render_page, seed, monkeypatch) -> None:
+    # The top bar of the 5 drawn on, far to the right (f173 ruled-74, f311 form-13): the
+    # blob is too wide for one digit until the bar beyond its body is cut off.
+    from digitscan import segment
+
+    image, boxes = render_page(["4096", "35"], seed=seed, gap=0.5)
+    x, y, w, h = boxes[5]
+    ys, xs = np.nonzero(image[y : y + h // 5, x : x + w, 0] < 100)
+    start = (x + int(xs.max()) - 3, y + int(np.median(ys)))
+    cv2.line(image, start, (x + w + round(1.4 * h), start[1] - 2), (30, 30, 30), 6)
+    assert digitscan.read(image).text == "4096\n35"
+    monkeypatch.setattr(segment, "trim_bars", lambda cand: None)
+    assert digitscan.read(image).text != "4096\n35"
+
+
 def test_a_bar_beside_a_body_is_told_from_what_is_left_of_a_printed_line() -> None:
     from digitscan.segment import _is_top_bar
     from digitscan.types import BBox
@@ -695,6 +711,20 @@ def test_a_dollar_stands_apart_from_the_amount(gap, dropped) -> None:
     sign = _as_read(3, (800 - gap - 18, 410, 18, 29), _ascii28(BLURRED_DOLLARS[3]))
     kept = pipeline._drop_currency_signs([[sign, *amount]], [])
     assert kept == ([amount] if dropped else [[sign, *amount]])
+
+
+@pytest.mark.parametrize(("gap", "dropped"), [(4, False), (7, False), (12, True), (30, True)])
+def test_a_short_first_five_spaced_like_the_digits_is_a_digit(gap, dropped) -> None:
+    # A 5 two thirds the digits' height starting a string: a printed "$" (no box border
+    # between) when it stands apart from the amount, a small 5 of the number (f359 plain-35,
+    # "534788") when it is as close as the digits are to each other (7 px).
+    from digitscan import pipeline
+
+    amount = [_as_read(d, (800 + 45 * i, 400, 38, 60)) for i, d in enumerate([3, 4, 7, 8])]
+    five = _as_read(5, (800 - gap - 30, 420, 30, 38))
+    kept, marks = pipeline._trim_marks([five, *amount], ScanConfig())
+    assert kept == (amount if dropped else [five, *amount])
+    assert [m.rejected for m in marks] == (["a printed sign, read as 5"] if dropped else [])
 
 
 def test_a_small_string_read_unsurely_is_printed_words(monkeypatch) -> None:

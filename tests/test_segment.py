@@ -369,3 +369,19 @@ def test_only_hairlines_shaped_like_a_digit_are_reconsidered() -> None:
     assert out[:3] == digits
     assert out[3].rejected is None and out[3].suspect == segment.HAIRLINE
     assert all(c.rejected == segment.HAIRLINE and c.suspect is None for c in out[4:])
+
+
+def test_trim_bars_cuts_a_long_bar_off_the_body() -> None:
+    mask = np.zeros((60, 150), np.uint8)
+    cv2.ellipse(mask, (25, 38), (18, 18), 0, 0, 360, 255, 6)  # the body: a ring
+    cv2.line(mask, (30, 4), (148, 4), 255, 6)  # a bar far past its right side
+    trimmed = segment.trim_bars(Candidate(BBox(100, 200, 150, 60), mask))
+    assert trimmed is not None
+    # The ring's columns (4-46) and 15% of the height (9 px) of the bar past them.
+    assert (trimmed.bbox.x, trimmed.bbox.w) == (104, 52)
+    assert (trimmed.bbox.y, trimmed.bbox.h) == (201, 59)
+    # A bar alone, or a blob without a bar, has nothing to cut off.
+    bar = np.full((6, 120), 255, np.uint8)
+    assert segment.trim_bars(Candidate(BBox(0, 0, 120, 6), bar)) is None
+    ring = np.ascontiguousarray(mask[:, :50])
+    assert segment.trim_bars(Candidate(BBox(0, 0, 50, 60), ring)) is None
