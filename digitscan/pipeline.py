@@ -205,15 +205,16 @@ def _classify_lines(
     """
     # Hypotheses: for each candidate, a list of (parts, [pieces]); parts=1 is the blob itself.
     # Per string too: neighbours that may be one broken digit, read joined.
-    hypotheses: list[tuple[list[list[list[Candidate]]], list[tuple[int, Candidate]]]] = []
+    hypotheses: list[tuple[list[list[list[Candidate]]], list[tuple[int, Candidate]], set[int]]] = []
     batch: list[NDArray[np.uint8]] = []
     shown: list[Candidate | None] = []  # the blob each image shows (None: a cut piece)
     for line in lines:
         per_line = []
+        pitch = segment.box_pitch(line, images["borders"], config, images["binary"])
         for cand in line:
             options = [[cand]]
             aspect = cand.bbox.w / max(1, cand.bbox.h)
-            if aspect > config.split_min_aspect:
+            if aspect > config.split_min_aspect and not segment.fits_one_box(cand, pitch):
                 for parts in range(2, MAX_SPLIT_PARTS + 1):
                     if aspect < 0.35 * parts:  # pieces would be narrower than any digit
                         break
@@ -222,16 +223,23 @@ def _classify_lines(
                         options.append(pieces)
             if aspect > config.digit_max_aspect:
                 trimmed = segment.trim_bars(cand)
-                if trimmed is not None:
+                if (
+                    trimmed is not None
+                    and trimmed.bbox.w <= config.digit_max_aspect * trimmed.bbox.h
+                ):
                     options.append([trimmed])
             per_line.append(options)
             for option in options:
                 batch.extend(digit_image(piece, config) for piece in option)
                 shown.extend(option if len(option) == 1 else [None] * len(option))
         joins = segment.join_hypotheses(line, config)
+        boxed: dict[int, Candidate] = {}
+        if pitch is not None:
+            boxed = dict(segment.same_box_joins(line, images["borders"], pitch, images["binary"]))
+            joins = sorted({**dict(joins), **boxed}.items(), key=lambda item: item[0])
         batch.extend(digit_image(joined, config) for _, joined in joins)
         shown.extend(joined for _, joined in joins)
-        hypotheses.append((per_line, joins))
+        hypotheses.append((per_line, joins, set(boxed)))
     if not batch:
         return [], []
     proba = _classify_with_faint(batch, shown, images, model, config)
@@ -239,7 +247,7 @@ def _classify_lines(
     cursor = 0
     chosen: list[list[tuple[Digit, Candidate]]] = []
     rejected: list[Candidate] = []
-    for per_line, joins in hypotheses:
+    for per_line, joins, one_box in hypotheses:
         picks = []
         for options in per_line:
             scored = []
@@ -257,7 +265,7 @@ def _classify_lines(
             read_joined.append((i, (score, [joined], p, batch[cursor : cursor + 1])))
             cursor += 1
         digits: list[tuple[Digit, Candidate]] = []
-        for _, option, p, imgs in _choose_joins(picks, read_joined, config):
+        for _, option, p, imgs in _choose_joins(picks, read_joined, config, one_box):
             for piece, row, img in zip(option, p, imgs, strict=True):
                 if piece.bbox.w > config.digit_max_aspect * piece.bbox.h:
                     rejected.append(replace(piece, rejected="too wide for one digit"))
@@ -670,6 +678,7 @@ def _choose_joins(
     picks: list[tuple[float, Any, Any, Any]],
     joined: list[tuple[int, tuple[float, Any, Any, Any]]],
     config: ScanConfig,
+    one_box: set[int] | frozenset[int] = frozenset(),
 ) -> list[tuple[float, Any, Any, Any]]:
     """Read two neighbours of a string as one digit where that reads far better.
 
@@ -679,17 +688,27 @@ def _choose_joins(
     when the joined digit is read with at least ``join_min_confidence`` and its
     log-probability beats the pair's mean by ``join_gain``: a piece broken off a digit is
     read unsurely, or surely as a 1 or a 7 beside something that is not a whole digit either.
+    Two blobs in one box of a comb row (the indices ``one_box``) are one digit unless the
+    joined digit is read no more surely than ``_ONE_BOX_SURE``.
     """
     out: list[tuple[float, Any, Any, Any] | None] = list(picks)
     for i, hypothesis in joined:
         first, second = out[i], out[i + 1]
         if first is None or second is None or len(first[1]) != 1 or len(second[1]) != 1:
             continue
-        if float(hypothesis[2].max()) < config.join_min_confidence:
+        sure = float(hypothesis[2].max())
+        if i in one_box and sure > _ONE_BOX_SURE:
+            out[i], out[i + 1] = hypothesis, None
+            continue
+        if sure < config.join_min_confidence:
             continue
         if hypothesis[0] > (first[0] + second[0]) / 2 + config.join_gain:
             out[i], out[i + 1] = hypothesis, None
     return [pick for pick in out if pick is not None]
+
+
+#: Two blobs in one box are read as one digit if it is read more surely than this.
+_ONE_BOX_SURE = 0.5
 
 
 def _drop_small_lines(

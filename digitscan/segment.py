@@ -902,12 +902,67 @@ def _is_comb(
     median_h = float(np.median([c.bbox.h for c in line]))
     # A suspect hairline (a thin 4, or a box's side) is in ``borders`` already, not a digit.
     big = [c for c in line if c.bbox.h >= config.small_frac * median_h and c.suspect is None]
-    gaps = [
-        _border_between(a.bbox, b.bbox, borders)
-        or (binary is not None and _dashes_between(a.bbox, b.bbox, binary))
-        for a, b in zip(big, big[1:], strict=False)
-    ]
+    gaps = [_apart(a.bbox, b.bbox, borders, binary) for a, b in zip(big, big[1:], strict=False)]
     return any(gaps) and sum(gaps) >= _COMB_GAP_FRAC * len(gaps)
+
+
+def box_pitch(
+    line: list[Candidate],
+    borders: NDArray[np.uint8],
+    config: ScanConfig,
+    binary: NDArray[np.uint8] | None = None,
+) -> float | None:
+    """The spacing of a comb row's boxes, or None if the string is not a row of boxes.
+
+    Measured between the middles of the gaps a box's side stands in (one side each); a box
+    holds one digit, so two blobs sharing one are pieces of a digit and one blob in one box
+    is not two touching digits.
+    """
+    if len(line) < 3 or not _is_comb(line, borders, config, binary):
+        return None
+    sides = [
+        (a.bbox.x2 + b.bbox.x) / 2
+        for a, b in itertools.pairwise(line)
+        if _apart(a.bbox, b.bbox, borders, binary)
+    ]
+    return float(np.median(np.diff(sides))) if len(sides) > 1 else None
+
+
+def same_box_joins(
+    line: list[Candidate],
+    borders: NDArray[np.uint8],
+    pitch: float,
+    binary: NDArray[np.uint8] | None = None,
+) -> list[tuple[int, Candidate]]:
+    """Neighbours of a comb row with no box side between them and together narrower than a box.
+
+    A 4 written in two strokes that do not meet, a 9 whose loop came apart: in a row of
+    boxes (``pitch`` apart, :func:`box_pitch`), two blobs within one box are one digit.
+
+    Returns:
+        ``(i, union of line[i] and line[i + 1])`` for every such pair.
+    """
+    pairs = []
+    for i, (a, b) in enumerate(itertools.pairwise(line)):
+        if _apart(a.bbox, b.bbox, borders, binary):
+            continue
+        if a.bbox.union(b.bbox).w <= _ONE_BOX_WIDTH * pitch:
+            pairs.append((i, _union(a, b)))
+    return pairs
+
+
+def fits_one_box(cand: Candidate, pitch: float | None) -> bool:
+    """Whether a blob of a comb row (boxes ``pitch`` apart) fits in one box: one digit."""
+    return pitch is not None and cand.bbox.w <= _ONE_BOX_WIDTH * pitch
+
+
+#: A blob (or two) no wider than this fraction of a comb row's pitch lies in one box.
+_ONE_BOX_WIDTH = 0.9
+
+
+def _apart(a: BBox, b: BBox, borders: NDArray[np.uint8], binary: NDArray[np.uint8] | None) -> bool:
+    """Whether a box's side (found as a line, or dashed in ``binary``) stands between two."""
+    return _border_between(a, b, borders) or (binary is not None and _dashes_between(a, b, binary))
 
 
 def _dashes_between(a: BBox, b: BBox, binary: NDArray[np.uint8]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from pathlib import Path
 
@@ -356,6 +357,50 @@ def test_a_five_whose_bar_runs_far_past_it_is_read(render_page, seed, monkeypatc
     assert digitscan.read(image).text == "4096\n35"
     monkeypatch.setattr(segment, "trim_bars", lambda cand: None)
     assert digitscan.read(image).text != "4096\n35"
+
+
+@pytest.mark.parametrize("seed", [0, 2, 4])
+def test_a_digit_broken_in_two_inside_its_comb_box_is_one_digit(
+    render_page, seed, monkeypatch
+) -> None:
+    # Each digit in a box of its own; the 0 loses a band down its middle (a pen skip on both
+    # sides), leaving two arcs in one box: read alone they are 1s, 7s or a 5.
+    from digitscan import segment
+
+    image, boxes = render_page(["40961", "7350"], seed=seed, gap=0.8)
+    _draw_comb_boxes(image, [boxes[:5], boxes[5:]])
+    x, y, w, h = boxes[1]
+    image[y - 2 : y + h + 2, x + w // 2 - 2 : x + w // 2 + 2] = 235
+    assert digitscan.read(image).text == "40961\n7350"
+    monkeypatch.setattr(segment, "same_box_joins", lambda *args: [])
+    assert digitscan.read(image).text.splitlines()[0] != "40961"
+
+
+def test_a_blob_in_a_comb_box_of_its_own_is_not_cut_in_two(render_page, monkeypatch) -> None:
+    # Cutting made eager (any blob wider than 0.4 x its height, whatever its reading): on
+    # plain paper the 3 of 7350 is cut into "53"; in a box of its own it stays one digit.
+    from digitscan import segment
+
+    eager = ScanConfig(split_gain=0.0, split_min_aspect=0.4, split_max_confidence=1.01)
+    image, boxes = render_page(["40961", "7350"], seed=1, gap=0.8)
+    assert digitscan.read(image, config=eager).text == "40961\n75350"
+    _draw_comb_boxes(image, [boxes[:5], boxes[5:]])
+    assert digitscan.read(image, config=eager).text == "40961\n7350"
+    monkeypatch.setattr(segment, "fits_one_box", lambda cand, pitch: False)
+    assert digitscan.read(image, config=eager).text == "40961\n75350"
+
+
+def _draw_comb_boxes(image: np.ndarray, rows: list[list[tuple[int, int, int, int]]]) -> None:
+    """Draw a row of boxes round each row of digit boxes, a side midway between digits."""
+    for row in rows:
+        top = min(y for _, y, _, _ in row) - 12
+        bottom = max(y + h for _, y, _, h in row) + 12
+        sides = [row[0][0] - 20, row[-1][0] + row[-1][2] + 20]
+        sides += [(a[0] + a[2] + b[0]) // 2 for a, b in itertools.pairwise(row)]
+        for x in sides:
+            cv2.line(image, (x, top), (x, bottom), (40, 40, 40), 3)
+        for y in (top, bottom):
+            cv2.line(image, (min(sides), y), (max(sides), y), (40, 40, 40), 3)
 
 
 def test_a_bar_beside_a_body_is_told_from_what_is_left_of_a_printed_line() -> None:

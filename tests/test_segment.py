@@ -385,3 +385,22 @@ def test_trim_bars_cuts_a_long_bar_off_the_body() -> None:
     assert segment.trim_bars(Candidate(BBox(0, 0, 120, 6), bar)) is None
     ring = np.ascontiguousarray(mask[:, :50])
     assert segment.trim_bars(Candidate(BBox(0, 0, 50, 60), ring)) is None
+
+
+def test_two_blobs_in_one_box_of_a_comb_row_are_one_digit() -> None:
+    # Boxes 50 px apart; the third box holds two pieces (a 4 whose strokes do not meet).
+    borders = np.zeros((300, 600), np.uint8)
+    for i in range(5):
+        borders[90:155, 88 + 50 * i] = 255
+    line = [blob(100, 100, 25, 45), blob(150, 100, 25, 45), blob(198, 105, 12, 40)]
+    line += [blob(214, 100, 10, 45), blob(250, 100, 25, 45)]
+    pitch = segment.box_pitch(line, borders, CONFIG)
+    assert pitch == pytest.approx(50, abs=1)
+    joins = segment.same_box_joins(line, borders, pitch)
+    assert [(i, joined.bbox) for i, joined in joins] == [(2, BBox(198, 100, 26, 45))]
+    assert segment.fits_one_box(line[0], pitch) and not segment.fits_one_box(
+        blob(0, 0, 46, 45), pitch
+    )
+    # Without the sides the string is no row of boxes: nothing is known about its digits.
+    assert segment.box_pitch(line, np.zeros_like(borders), CONFIG) is None
+    assert not segment.fits_one_box(line[0], None)
