@@ -853,6 +853,8 @@ def split_at_borders(
     if _is_comb(line, borders if comb_borders is None else comb_borders, config, binary):
         return [line], []
     gaps = [_border_between(a.bbox, b.bbox, borders) for a, b in zip(line, line[1:], strict=False)]
+    if any(gaps):
+        gaps = _without_grid_lines(line, gaps, borders)
     if not any(gaps):
         return [line], []
     last = max(i for i, border in enumerate(gaps) if border)
@@ -879,6 +881,45 @@ def split_at_borders(
                 continue
         kept.append(segment)
     return kept, rejected
+
+
+def _without_grid_lines(
+    line: list[Candidate], gaps: list[bool], borders: NDArray[np.uint8]
+) -> list[bool]:
+    """Leave out the gaps whose border is a squared page's line passing between digits.
+
+    A box's side ends a little above and below the digits in the box; the upright lines of
+    squared paper (found as borders when they are as dark as the ink, pencil on a grey grid)
+    run on far past the string, and cross it wherever the digits happen to fall: in a gap no
+    wider than the string's others. A gap wider than that, or a line that ends near the
+    string, still cuts it.
+    """
+    height = _full_size_height(line, 0.6)
+    boxes = [c.bbox for c in line]
+    spacing = float(np.median([b.x - a.x2 for a, b in itertools.pairwise(boxes)]))
+    top, bottom = min(b.y for b in boxes), max(b.y2 for b in boxes)
+    reach = round(_GRID_REACH * height)
+    kept = []
+    for (a, b), border in zip(itertools.pairwise(boxes), gaps, strict=True):
+        if border and b.x - a.x2 <= max(_GRID_GAP * spacing, 0.0) + 2:
+            columns = borders[:, a.x2 : b.x] > 0
+            above = columns[max(0, top - reach) : top].any(axis=1)
+            below = columns[bottom : bottom + reach].any(axis=1)
+            if (
+                min(above.size, below.size) == reach
+                and min(above.mean(), below.mean()) > _GRID_SHARE
+            ):
+                border = False
+        kept.append(border)
+    return kept
+
+
+#: A grid line runs on at least this many digit heights above and below the string ...
+_GRID_REACH = 1.0
+#: ... through at least this share of those rows ...
+_GRID_SHARE = 0.6
+#: ... in a gap at most this many times the string's median gap (+2 px) wide.
+_GRID_GAP = 1.5
 
 
 #: A string with borders in at least this fraction of its gaps is a row of comb boxes.
@@ -914,9 +955,10 @@ def box_pitch(
 ) -> float | None:
     """The spacing of a comb row's boxes, or None if the string is not a row of boxes.
 
-    Measured between the middles of the gaps a box's side stands in (one side each); a box
-    holds one digit, so two blobs sharing one are pieces of a digit and one blob in one box
-    is not two touching digits.
+    A box holds one digit, so two blobs sharing one are pieces of a digit and one blob in
+    one box is not two touching digits. Measured between the middles of the gaps a box's
+    side stands in, or between the blobs' centres if that is less: a side the line finder
+    missed doubles a step between sides, a digit broken in two halves a step between blobs.
     """
     if len(line) < 3 or not _is_comb(line, borders, config, binary):
         return None
@@ -925,7 +967,10 @@ def box_pitch(
         for a, b in itertools.pairwise(line)
         if _apart(a.bbox, b.bbox, borders, binary)
     ]
-    return float(np.median(np.diff(sides))) if len(sides) > 1 else None
+    if len(sides) < 2:
+        return None
+    centres = [c.bbox.x + c.bbox.w / 2 for c in line]
+    return float(min(np.median(np.diff(sides)), np.median(np.diff(centres))))
 
 
 def same_box_joins(

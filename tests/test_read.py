@@ -403,6 +403,27 @@ def _draw_comb_boxes(image: np.ndarray, rows: list[list[tuple[int, int, int, int
             cv2.line(image, (min(sides), y), (max(sides), y), (40, 40, 40), 3)
 
 
+@pytest.mark.parametrize("seed", [4, 5])
+def test_a_string_across_a_squared_pages_dark_grid_stays_one_string(
+    render_page, seed, monkeypatch
+) -> None:
+    # A grid as dark as the ink (pencil on a grey grid, pen301 squared-111): its upright
+    # lines, found as borders, pass through some of the string's gaps and not others. A
+    # box's side would cut the string there; the grid's lines run on above and below it.
+    from digitscan import segment
+
+    image, _ = render_page(["824560917"], seed=seed, gap=0.45)
+    grid = image.copy()
+    for x in range(45, grid.shape[1], 80):
+        cv2.line(grid, (x, 0), (x, grid.shape[0] - 1), (90, 90, 90), 2)
+    for y in range(10, grid.shape[0], 80):
+        cv2.line(grid, (0, y), (grid.shape[1] - 1, y), (90, 90, 90), 2)
+    page = np.minimum(grid, image)
+    assert digitscan.read(page).text == "824560917"
+    monkeypatch.setattr(segment, "_without_grid_lines", lambda line, gaps, borders: gaps)
+    assert len(digitscan.read(page).lines) > 1
+
+
 def test_a_bar_beside_a_body_is_told_from_what_is_left_of_a_printed_line() -> None:
     from digitscan.segment import _is_top_bar
     from digitscan.types import BBox
