@@ -452,7 +452,7 @@ _BROKEN_LINE_MIN = 1.2
 def _belong_together(
     a: BBox, b: BBox, config: ScanConfig, digit_h: float, bars: bool = True
 ) -> bool:
-    if bars and (_is_top_bar(a, b) or _is_top_bar(b, a)):
+    if bars and (_is_top_bar(a, b, digit_h) or _is_top_bar(b, a, digit_h)):
         return True
     if _halves(a, b, config, digit_h):
         return True
@@ -533,23 +533,36 @@ _PIECE_MAX_FRAC = 0.7
 _BAR_MAX_GAP = 0.25
 
 
-def _is_top_bar(bar: BBox, body: BBox) -> bool:
+def _is_top_bar(bar: BBox, body: BBox, digit_h: float = 0.0) -> bool:
     """Whether ``bar`` is a 5's top bar drawn apart from its body (often past its right end).
 
-    Flat, far shorter than the body, level with its top, close beside or above it, and the
-    two together still shaped like one digit.
+    Flat (or long and slanting), far shorter than the body, level with its top, close beside
+    or above it, and the two together still shaped like one digit. A body shorter than the
+    page's digits (``digit_h``; the hook of a 5 whose upright stroke is short) may have its
+    bar that much higher above it, as long as the two are no taller than a digit.
     """
-    if not 0.1 * body.h <= bar.h <= 0.4 * body.h or bar.w < 1.5 * bar.h:
+    slanting = bar.w >= _SLANTED_BAR_ASPECT * bar.h
+    tallest = (_SLANTED_BAR_MAX if slanting else 0.4) * body.h
+    if not 0.1 * body.h <= bar.h <= tallest or bar.w < 1.5 * bar.h:
         return False  # a pen's stroke, flat; far thinner is what is left of a printed line
     if bar.x < body.x + 0.3 * body.w:
         return False
     middle = bar.y + bar.h / 2
-    if not body.y - 0.35 * body.h <= middle <= body.y + 0.3 * body.h:
+    if not body.y - 0.35 * max(body.h, digit_h) <= middle <= body.y + 0.3 * body.h:
         return False
     if bar.x - body.x2 > _BAR_MAX_GAP * body.h:
         return False
     union = bar.union(body)
+    if union.h > max(_BAR_UNION_MAX * digit_h, 1.35 * body.h):
+        return False
     return union.w <= 1.7 * union.h
+
+
+#: A bar at least this many times as wide as its box is tall slants, and may be this much of
+#: the body's height tall.
+_SLANTED_BAR_ASPECT, _SLANTED_BAR_MAX = 2.5, 0.65
+#: A bar and a body shorter than the page's digits are together at most this many of them.
+_BAR_UNION_MAX = 1.2
 
 
 def _union(a: Candidate, b: Candidate) -> Candidate:

@@ -339,7 +339,7 @@ def test_a_fives_bar_written_apart_joins_its_body(render_page, seed, monkeypatch
     region = image[y + dy : y + dy + cut, x + dx : x + dx + w]
     np.minimum(region, top, out=region)
     assert digitscan.read(image).text == "4096\n35"
-    monkeypatch.setattr(segment, "_is_top_bar", lambda bar, body: False)
+    monkeypatch.setattr(segment, "_is_top_bar", lambda bar, body, digit_h=0.0: False)
     assert digitscan.read(image, config=ScanConfig(piece_merge_overlap=0.6)).text != "4096\n35"
 
 
@@ -437,6 +437,22 @@ def test_a_bar_beside_a_body_is_told_from_what_is_left_of_a_printed_line() -> No
     assert not _is_top_bar(BBox(270, 156, 19, 7), BBox(293, 158, 29, 27))
     assert not _is_top_bar(BBox(335, 156, 19, 7), BBox(293, 158, 29, 27))
     assert not _is_top_bar(BBox(321, 172, 19, 7), BBox(293, 158, 29, 27))
+
+
+def test_a_long_slanting_bar_high_over_a_short_body_is_a_fives_bar() -> None:
+    from digitscan.segment import _is_top_bar
+    from digitscan.types import BBox
+
+    # f197 squared-09: the bar slants up (its box half the body's height) and stands well
+    # above a body under half as tall as the page's digits (91 px): a 5 together.
+    bar, body = BBox(394, 376, 71, 21), BBox(378, 414, 24, 40)
+    assert _is_top_bar(bar, body, digit_h=91.5)
+    assert not _is_top_bar(bar, body)  # measured against the body alone, too high
+    assert not _is_top_bar(BBox(394, 376, 40, 21), body, digit_h=91.5)  # short: not flat
+    # Red-sticky-16: a fleck of the note's edge beside a 6, too thin to be a pen's bar.
+    assert not _is_top_bar(BBox(81, 80, 16, 5), BBox(17, 77, 62, 51), digit_h=90.0)
+    # On a page of smaller digits the same bar is too high above the body.
+    assert not _is_top_bar(bar, body, digit_h=50.0)
 
 
 @pytest.mark.parametrize("seed", [8, 10, 13, 15])
