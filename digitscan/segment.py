@@ -443,6 +443,8 @@ def reject_broken_lines(candidates: list[Candidate]) -> list[Candidate]:
 #: Pieces of one digit together are at most this many times as wide as the page's digits
 #: are tall (or as they are, if taller).
 _MERGE_MAX_ASPECT = 1.5
+#: ... and at most this many of the page's digit heights tall (or 1.6 of the larger piece).
+_MERGE_MAX_DIGITS = 1.1
 #: Two pieces of a broken line are at most this fraction of the longer one apart ...
 _BROKEN_LINE_GAP = 0.15
 #: ... and together at least this many times the page's digit height.
@@ -470,7 +472,10 @@ def _belong_together(
     if union.w > _MERGE_MAX_ASPECT * max(union.h, digit_h):
         return False  # a box's sides and bottom the line removal missed, round the digits
     # A detached bar or a broken loop is small next to the body; two whole digits are not.
-    return union.h <= 1.6 * taller and (smaller < 0.6 * taller or gap < 0)
+    # Together no taller than a digit of the page may be far taller than the larger piece
+    # (a 6 whose stem came off its loop: two halves).
+    tall_enough = union.h <= max(1.6 * taller, _MERGE_MAX_DIGITS * digit_h)
+    return tall_enough and (smaller < 0.6 * taller or gap < 0)
 
 
 def _sliver_beside(a: Candidate, b: Candidate) -> bool:

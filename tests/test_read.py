@@ -527,7 +527,9 @@ def test_a_digit_cut_on_a_slant_is_one_digit(
     band = [(x - 2, left), (x + w + 2, right), (x + w + 2, right + 0.07), (x - 2, left + 0.07)]
     cv2.fillPoly(image, [np.array([(u, y + round(v * h)) for u, v in band])], (235, 235, 235))
     assert digitscan.read(image).text == f"4096\n{text}"
+    # Neither as halves of a digit nor as a piece with the digit's height left over.
     monkeypatch.setattr(segment, "_HALF_MAX_OVERLAP", 0.0)
+    monkeypatch.setattr(segment, "_MERGE_MAX_DIGITS", 0.0)
     assert digitscan.read(image).text != f"4096\n{text}"
 
 

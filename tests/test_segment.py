@@ -405,3 +405,14 @@ def test_two_blobs_in_one_box_of_a_comb_row_are_one_digit() -> None:
     # Without the sides the string is no row of boxes: nothing is known about its digits.
     assert segment.box_pitch(line, np.zeros_like(borders), CONFIG) is None
     assert not segment.fits_one_box(line[0], None)
+
+
+def test_a_sixs_stem_broken_off_its_loop_merges_on_a_page_of_taller_digits() -> None:
+    # f191 sticky-34: a 6's stem (29x28) came off its loop (55x49); together they are 79 px
+    # tall, more than 1.6 times the loop, but no taller than the page's other digits (~85).
+    loop, stem = blob(398, 455, 55, 49), blob(436, 425, 29, 28)
+    digits = [blob(492 + 100 * i, 428, 70, 85 + i) for i in range(4)]
+    merged = segment.merge_strokes([loop, stem, *digits], CONFIG)
+    assert BBox(398, 425, 67, 79) in [c.bbox for c in merged] and len(merged) == 5
+    # Alone on the page (nothing says how tall its digits are), the two stay apart.
+    assert len(segment.merge_strokes([loop, stem], CONFIG)) == 2
