@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -678,7 +678,7 @@ def _choose_joins(
     picks: list[tuple[float, Any, Any, Any]],
     joined: list[tuple[int, tuple[float, Any, Any, Any]]],
     config: ScanConfig,
-    one_box: set[int] | frozenset[int] = frozenset(),
+    one_box: Set[int] = frozenset(),
 ) -> list[tuple[float, Any, Any, Any]]:
     """Read two neighbours of a string as one digit where that reads far better.
 
