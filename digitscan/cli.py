@@ -466,6 +466,69 @@ def average(
     click.echo(f"wrote {result.card_path}")
 
 
+@cli.command()
+@click.argument("base")
+@data_option("Folder with the four MNIST IDX files.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write NAME.json and the weights into.",
+)
+@click.option(
+    "--pen-digits",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="digits.npz of real pen digits (16x16 scans).",
+)
+@click.option(
+    "--crops",
+    type=click.Path(dir_okay=False, path_type=Path),
+    multiple=True,
+    help="An .npz of crops harvested from real scans (tools/harvest_registers.py); repeatable.",
+)
+@click.option(
+    "--rejects",
+    type=click.IntRange(min=0),
+    default=30_000,
+    show_default=True,
+    help="'Not a digit' images to render (printed letters, pieces, lines, texture).",
+)
+@click.option("--epochs", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of all randomness.")
+@click.option("--name", default="convnet", show_default=True, help="Model name.")
+def teach(
+    base: str,
+    data_dir: Path,
+    out_dir: Path,
+    pen_digits: Path | None,
+    crops: tuple[Path, ...],
+    rejects: int,
+    epochs: int,
+    seed: int,
+    name: str,
+) -> None:
+    """Train a fitted convnet (BASE) on with real handwriting and a "not a digit" class."""
+    from digitscan import training
+
+    real = training.RealData(pen_digits=pen_digits, crops=crops, rejects=rejects)
+    with _EpochProgress(epochs) as progress:
+        result = training.teach_real(
+            base,
+            data_dir,
+            real,
+            out_dir,
+            epochs=epochs,
+            seed=seed,
+            name=name,
+            command=_command_line(),
+            on_epoch=progress.update,
+            on_stage=progress.stage,
+        )
+    click.echo(f"test accuracy {result.test.accuracy:.4f} on {result.test.n} digits")
+    click.echo(f"wrote {result.card_path}")
+
+
 @cli.command("eval")
 @click.option("--model", "model_name", default="convnet", help=MODEL_HELP)
 @data_option("Folder with MNIST-format IDX files.")

@@ -23,12 +23,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from digitscan import faint, preprocess, segment
-from digitscan.classifiers.base import Classifier
+from digitscan.classifiers.base import NOT_DIGIT, Classifier, digit_proba
 from digitscan.config import ScanConfig
 from digitscan.normalize import to_mnist
 from digitscan.types import LOW_CONFIDENCE, BBox, Candidate, Digit, Line, Page, Reading, Step
 
 log = logging.getLogger(__name__)
+
+#: Why the digits of a string read mostly as "not a digit" are dropped with it.
+IN_PRINTED_WORDS = "in a string read mostly as not digits (printed words)"
 
 #: Touching-digit hypotheses tried for a wide blob: 1 (not touching) up to this many digits.
 MAX_SPLIT_PARTS = 4
@@ -243,6 +246,9 @@ def _classify_lines(
     if not batch:
         return [], []
     proba = _classify_with_faint(batch, shown, images, model, config)
+    # Hypotheses compete on how surely their pieces read as digits: a piece read as "not a
+    # digit" (a classifier trained with that class) scores low, as an unsure one does.
+    sure = digit_proba(proba)
     labels = np.asarray(model.classes_)
     cursor = 0
     chosen: list[list[tuple[Digit, Candidate]]] = []
@@ -254,23 +260,31 @@ def _classify_lines(
             for option in options:
                 p = proba[cursor : cursor + len(option)]
                 imgs = batch[cursor : cursor + len(option)]
+                best = sure[cursor : cursor + len(option)].max(axis=1)
                 cursor += len(option)
-                score = float(np.mean(np.log(np.maximum(p.max(axis=1), 1e-6))))
+                score = float(np.mean(np.log(np.maximum(best, 1e-6))))
                 scored.append((score, option, p, imgs))
             picks.append(_choose_hypothesis(scored, options[0][0].bbox, config))
         read_joined = []
         for i, joined in joins:
             p = proba[cursor : cursor + 1]
-            score = float(np.log(max(float(p.max()), 1e-6)))
+            score = float(np.log(max(float(sure[cursor].max()), 1e-6)))
             read_joined.append((i, (score, [joined], p, batch[cursor : cursor + 1])))
             cursor += 1
         digits: list[tuple[Digit, Candidate]] = []
+        not_digits = 0
         for _, option, p, imgs in _choose_joins(picks, read_joined, config, one_box):
             for piece, row, img in zip(option, p, imgs, strict=True):
                 if piece.bbox.w > config.digit_max_aspect * piece.bbox.h:
                     rejected.append(replace(piece, rejected="too wide for one digit"))
                     continue
                 label_index = int(row.argmax())
+                if labels[label_index] == NOT_DIGIT:
+                    rejected.append(
+                        replace(piece, rejected=f"read as not a digit ({row[label_index]:.2f})")
+                    )
+                    not_digits += 1
+                    continue
                 if row[label_index] < config.reject_confidence:
                     rejected.append(
                         replace(
@@ -292,7 +306,11 @@ def _classify_lines(
                     image28=img,
                 )
                 digits.append((digit, piece))
-        if len(digits) == 1 and digits[0][1].suspect:
+        if digits and not_digits >= 2 * len(digits):
+            # Mostly not digits: printed words (an "l" or an "I" reads as a 1 among them). A
+            # digit with its underline and a full stop beside it is not dropped.
+            rejected += [replace(c, rejected=IN_PRINTED_WORDS) for _, c in digits]
+        elif len(digits) == 1 and digits[0][1].suspect:
             rejected.append(replace(digits[0][1], rejected=digits[0][1].suspect))
         elif digits:
             chosen.append(digits)
@@ -632,7 +650,7 @@ def _classify_with_faint(
         return proba
     grown_at: list[int] = []
     grown: list[NDArray[np.uint8]] = []
-    for i in np.nonzero(proba.max(axis=1) < _FAINT_BELOW)[0]:
+    for i in np.nonzero(digit_proba(proba).max(axis=1) < _FAINT_BELOW)[0]:
         blob = shown[i]
         if blob is None:
             continue
@@ -667,7 +685,7 @@ def _choose_hypothesis(
     if len(scored) > 1 and blob.w > config.digit_max_aspect * blob.h:
         cut_best = max(scored[1:], key=lambda hypothesis: hypothesis[0])
         return cut_best if cut_best[0] > np.log(config.split_min_confidence) else best
-    if float(best[2].max()) < config.split_max_confidence:
+    if float(digit_proba(best[2]).max()) < config.split_max_confidence:
         for candidate in scored[1:]:
             if candidate[0] > best[0] + config.split_gain:
                 best = candidate
@@ -696,7 +714,7 @@ def _choose_joins(
         first, second = out[i], out[i + 1]
         if first is None or second is None or len(first[1]) != 1 or len(second[1]) != 1:
             continue
-        sure = float(hypothesis[2].max())
+        sure = float(digit_proba(hypothesis[2]).max())
         if i in one_box and sure > _ONE_BOX_SURE:
             out[i], out[i + 1] = hypothesis, None
             continue

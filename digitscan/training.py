@@ -25,7 +25,13 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from digitscan.classifiers.base import Classifier, EpochReport, check_images, check_labels
+from digitscan.classifiers.base import (
+    NOT_DIGIT,
+    Classifier,
+    EpochReport,
+    check_images,
+    check_labels,
+)
 from digitscan.classifiers.convnet import ConvNetClassifier
 from digitscan.classifiers.store import save_model
 from digitscan.errors import ConfigError
@@ -100,7 +106,8 @@ def evaluate(
     start = time.perf_counter()
     predicted = np.asarray(model.predict(x), dtype=np.int64)
     seconds = time.perf_counter() - start
-    confusion = np.zeros((10, 10), np.int64)
+    n_classes = NOT_DIGIT + 1 if max(y.max(initial=0), predicted.max(initial=0)) == NOT_DIGIT else 10
+    confusion = np.zeros((n_classes, n_classes), np.int64)
     np.add.at(confusion, (y, predicted), 1)
     totals = confusion.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -451,6 +458,161 @@ def average(
     }
     card_path = save_model(model, out_dir, name, card)
     return AverageResult(card_path, test_report, metrics.get("photo_crops_test"))
+
+
+#: A piece of a digit the base model reads as a digit more surely than this is not taught as
+#: "not a digit": it looks like one (a 3 cut from an 8).
+PIECE_READS_AS_DIGIT = 0.9
+
+
+@dataclass(frozen=True, slots=True)
+class RealData:
+    """Real handwriting and "not a digit" examples to teach a fitted classifier.
+
+    Attributes:
+        pen_digits: ``pen-digits-16px/digits.npz`` (see :func:`digitscan.realdata.load_pen_digits`).
+        crops: ``.npz`` files of crops harvested from real scans (``images``, ``labels``; see
+            :func:`digitscan.realdata.harvest_registers`).
+        rejects: "Not a digit" images to render (:func:`digitscan.rejects.render_rejects`).
+        max_not_digit_crops: At most this many harvested "not a digit" crops (they outnumber
+            the digits: every speck and scrap of ruling on a scan).
+        holdout: Share of every real source held out to measure on.
+    """
+
+    pen_digits: Path | None
+    crops: tuple[Path, ...] = ()
+    rejects: int = 30_000
+    max_not_digit_crops: int = 15_000
+    holdout: float = 0.1
+
+
+def teach_real(
+    base: Path | str,
+    data_dir: Path | str,
+    real: RealData,
+    out_dir: Path | str,
+    *,
+    epochs: int = 4,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    name: str = "convnet",
+    command: str = "",
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> AverageResult:
+    """Train a fitted convnet (each member of an average) on, with real data and "not a digit".
+
+    Every network starts from its fitted weights (``warm_start``), grows a "not a digit"
+    output if it has none, and trains ``epochs`` more on MNIST's training digits, the real
+    digits and the "not a digit" examples together, augmented as in :func:`train`. The
+    result is measured on MNIST's test split and on the held-out part of every real source.
+
+    Raises:
+        DataError: A data file is missing or damaged.
+        ConfigError: ``base`` is not a convnet.
+        ModelError: ``base`` cannot be loaded.
+    """
+    from digitscan.classifiers.ensemble import AveragedConvNets
+    from digitscan.classifiers.store import load_model
+    from digitscan.realdata import load_pen_digits
+    from digitscan.rejects import find_fonts, render_rejects
+
+    say = on_stage or (lambda _: None)
+    commit = code_commit()
+    loaded = load_model(base)
+    if isinstance(loaded, AveragedConvNets):
+        nets = list(loaded.estimators_)
+    elif isinstance(loaded, ConvNetClassifier):
+        nets = [loaded]
+    else:
+        raise ConfigError(f"{base}: only a convnet can be taught on")
+    rng = np.random.default_rng(seed)
+    images, labels, train_files = load_mnist_with_sources(data_dir, "train")
+    test_images, test_labels, test_files = load_mnist_with_sources(data_dir, "test")
+    parts: dict[str, tuple[NDArray[np.uint8], NDArray[np.int64]]] = {}
+    if real.pen_digits is not None:
+        parts["pen digits"] = _as_parts(*load_pen_digits(real.pen_digits))
+    for path in real.crops:
+        with np.load(path, allow_pickle=False) as data:
+            x, y = data["images"], data["labels"].astype(np.int64)
+        far = np.nonzero(y == NOT_DIGIT)[0]
+        if len(far) > real.max_not_digit_crops:
+            drop = rng.choice(far, len(far) - real.max_not_digit_crops, replace=False)
+            keep = np.setdiff1d(np.arange(len(y)), drop)
+            x, y = x[keep], y[keep]
+        parts[f"crops {Path(path).name}"] = (x, y)
+    if real.rejects:
+        say(f"rendering {real.rejects} 'not a digit' images")
+        fonts = find_fonts()
+        rendered = render_rejects(
+            real.rejects,
+            rng,
+            digits=images,
+            fonts=fonts,
+            reads_as_digit=lambda image: bool(
+                loaded.predict_proba(image[None])[0, :NOT_DIGIT].max() > PIECE_READS_AS_DIGIT
+            ),
+        )
+        parts["rendered not-a-digit"] = (rendered, np.full(len(rendered), NOT_DIGIT, np.int64))
+    fit_x, fit_y = [images], [labels.astype(np.int64)]
+    held: dict[str, tuple[NDArray[np.uint8], NDArray[np.int64]]] = {}
+    for key, (x, y) in parts.items():
+        order = rng.permutation(len(y))
+        cut = int(round(real.holdout * len(y)))
+        held[key] = (x[order[:cut]], y[order[:cut]])
+        fit_x.append(x[order[cut:]])
+        fit_y.append(y[order[cut:]])
+    x_all, y_all = np.concatenate(fit_x), np.concatenate(fit_y)
+    start = time.perf_counter()
+    for i, net in enumerate(nets):
+        say(f"network {i + 1} of {len(nets)}: {epochs} epochs on {len(y_all)} images")
+        net.set_params(
+            warm_start=True, epochs=epochs, learning_rate=learning_rate, random_state=seed + i
+        )
+        net.fit(x_all, y_all, on_epoch=on_epoch)
+    seconds = time.perf_counter() - start
+    model = AveragedConvNets.of_fitted(nets) if len(nets) > 1 else nets[0]
+    test_report, _ = evaluate(model, test_images, test_labels)
+    metrics: dict[str, Any] = {"mnist_test": test_report.to_dict()}
+    for key, (x, y) in held.items():
+        report, predicted = evaluate(model, x, y)
+        metrics[f"held_out {key}"] = {
+            "n": report.n,
+            "accuracy": round(report.accuracy, 4),
+            "not_a_digit_called_digit": int(np.sum((y == NOT_DIGIT) & (predicted != NOT_DIGIT))),
+            "digit_called_not_a_digit": int(np.sum((y != NOT_DIGIT) & (predicted == NOT_DIGIT))),
+        }
+    card = {
+        "training": {
+            "command": command,
+            "code_commit": commit,
+            "method": "each network of the base model trained on from its weights "
+            "(warm start), a 'not a digit' output added",
+            "base": str(base),
+            "base_card": loaded.card_.get("training"),
+            "epochs": epochs,
+            "learning_rate": learning_rate,
+            "seed": seed,
+            "seconds": round(seconds, 1),
+            "sources": {key: int(len(y)) for key, (_, y) in parts.items()},
+            "fonts": [f.name for f in find_fonts()] if real.rejects else [],
+            "histories": [[asdict(h) for h in net.history_] for net in nets],
+        },
+        "data": {
+            "train": [_data_file(f) for f in train_files],
+            "test": [_data_file(f) for f in test_files],
+            "real": [str(real.pen_digits), *map(str, real.crops)],
+        },
+        "preprocessing": loaded.card_.get("preprocessing"),
+        "classes": [*range(10), "not a digit"],
+        "metrics": metrics,
+    }
+    card_path = save_model(model, out_dir, name, card)
+    return AverageResult(card_path, test_report, None)
+
+
+def _as_parts(x: NDArray[np.uint8], y: NDArray[Any]) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
+    return x, np.asarray(y, np.int64)
 
 
 def code_commit(package_dir: Path | None = None) -> str | None:

@@ -138,7 +138,7 @@ def test_not_fitted() -> None:
 def test_bad_labels_and_hyperparameters(tiny_train) -> None:
     X, y = tiny_train
     with pytest.raises(ConfigError, match="digits 0-9"):
-        small_net().fit(X[:3], np.array([1, 2, 10]))
+        small_net().fit(X[:3], np.array([1, 2, 11]))
     with pytest.raises(ConfigError, match="3 labels"):
         small_net().fit(X[:3], y[:2])
     with pytest.raises(ConfigError, match="odd"):
@@ -161,3 +161,32 @@ def test_scikit_learn_compatibility(tiny_train) -> None:
     scores = cross_val_score(net, X, y, cv=2)
     assert scores.shape == (2,) and (scores > 0.2).all()  # chance is 0.1
     assert "hidden=32" in repr(net)
+
+
+def test_a_not_a_digit_class_is_learned_when_the_labels_hold_it(tiny_train) -> None:
+    X, y = tiny_train
+    blank_bars = np.zeros((60, 28, 28), np.uint8)
+    blank_bars[:, 12:16, 2:26] = 255  # a level dash: not a digit
+    net = small_net(epochs=4).fit(np.concatenate([X, blank_bars]), np.concatenate([y, np.full(60, 10)]))
+    assert list(net.classes_) == list(range(11))
+    proba = net.predict_proba(blank_bars[:5])
+    assert proba.shape == (5, 11)
+    assert (net.predict(blank_bars[:5]) == 10).all()
+
+
+def test_warm_start_grows_a_not_a_digit_output_and_keeps_the_digits(tiny_train, tiny_test) -> None:
+    X, y = tiny_train
+    net = small_net(epochs=4).fit(X, y)
+    before = net.score(*tiny_test)
+    conv0 = net.params_["conv0.w"].copy()
+    dashes = np.zeros((40, 28, 28), np.uint8)
+    dashes[:, 12:16, 2:26] = 255
+    net.set_params(warm_start=True, epochs=1, learning_rate=1e-3)
+    net.fit(np.concatenate([X, dashes]), np.concatenate([y, np.full(40, 10)]))
+    assert net.params_["fc1.w"].shape[1] == 11
+    assert not np.array_equal(net.params_["conv0.w"], conv0)  # trained on, not replaced
+    assert np.abs(net.params_["conv0.w"] - conv0).max() < np.abs(conv0).max()
+    assert net.score(*tiny_test) >= before - 0.1
+    again = ConvNetClassifier.from_arrays(net.to_arrays())
+    assert list(again.classes_) == list(range(11))
+    np.testing.assert_allclose(again.predict_proba(dashes[:3]), net.predict_proba(dashes[:3]), atol=1e-5)

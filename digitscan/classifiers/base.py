@@ -23,7 +23,29 @@ from digitscan.errors import ConfigError, NotFittedError
 
 IMAGE_SHAPE = (28, 28)
 N_PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
+#: The digits. A classifier trained with "not a digit" examples also has :data:`NOT_DIGIT`.
 CLASSES = np.arange(10)
+#: The label of everything that is not one whole digit: printed letters, pieces and pairs of
+#: digits, lines, texture, specks. The reader drops what is read as this.
+NOT_DIGIT = 10
+CLASSES_WITH_REJECT = np.arange(NOT_DIGIT + 1)
+
+
+def classes_for(labels: NDArray[np.int64]) -> NDArray[np.int64]:
+    """A classifier's ``classes_`` for its training labels: the digits, plus NOT_DIGIT if seen."""
+    return (CLASSES_WITH_REJECT if labels.size and labels.max() == NOT_DIGIT else CLASSES).copy()
+
+
+def digit_proba(proba: NDArray[np.float32]) -> NDArray[np.float32]:
+    """The digits' columns 0-9 of class probabilities ``(N, 10 or 11)``."""
+    return proba[:, : len(CLASSES)]
+
+
+def not_digit_proba(proba: NDArray[np.float32]) -> NDArray[np.float32]:
+    """The probability of "not a digit" ``(N,)``: zeros for a classifier without that class."""
+    if proba.shape[1] > NOT_DIGIT:
+        return proba[:, NOT_DIGIT]
+    return np.zeros(len(proba), np.float32)
 
 
 @runtime_checkable
@@ -41,7 +63,7 @@ class Classifier(Protocol):
         ...
 
     def predict_proba(self, X: ArrayLike) -> NDArray[np.float32]:  # noqa: N803
-        """Class probabilities ``(N, 10)`` of images ``X``."""
+        """Class probabilities ``(N, len(classes_))`` of images ``X``."""
         ...
 
 
@@ -86,10 +108,10 @@ def check_images(X: ArrayLike, name: str = "X") -> NDArray[np.float32]:  # noqa:
 
 
 def check_labels(y: ArrayLike, n: int, name: str = "y") -> NDArray[np.int64]:
-    """Validate digit labels: ``(n,)`` integers in 0-9.
+    """Validate labels: ``(n,)`` integers, digits 0-9 or :data:`NOT_DIGIT`.
 
     Raises:
-        ConfigError: Wrong shape or values outside 0-9.
+        ConfigError: Wrong shape or values outside 0-10.
     """
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != n:
@@ -97,8 +119,11 @@ def check_labels(y: ArrayLike, n: int, name: str = "y") -> NDArray[np.int64]:
     if y.dtype.kind not in "iu" and not (y.dtype.kind == "f" and np.all(y == np.round(y))):
         raise ConfigError(f"`{name}` must hold integer digit labels, got dtype {y.dtype}")
     labels = y.astype(np.int64)
-    if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise ConfigError(f"`{name}` labels must be digits 0-9, got {labels.min()}..{labels.max()}")
+    if labels.size and (labels.min() < 0 or labels.max() > NOT_DIGIT):
+        raise ConfigError(
+            f"`{name}` labels must be digits 0-9 or {NOT_DIGIT} (not a digit), "
+            f"got {labels.min()}..{labels.max()}"
+        )
     return labels
 
 

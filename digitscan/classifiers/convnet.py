@@ -2,7 +2,8 @@
 
 Architecture (defaults): for each of ``channels``: 'same' convolution (``kernels``) -> batch
 norm -> ReLU -> 2x2 max pool; then a dense layer of ``hidden`` units with ReLU and dropout,
-then 10 logits and softmax. Trained with softmax cross-entropy, AdamW (decoupled weight decay),
+then one logit per class and softmax: the ten digits, and "not a digit" (:data:`NOT_DIGIT`)
+when the training labels hold it. Trained with softmax cross-entropy, AdamW (decoupled weight decay),
 one warm-up epoch and a cosine learning-rate decay, and (by default) the photo augmentation of
 :mod:`digitscan.augment` drawn anew every epoch. Everything random comes from one
 ``numpy.random.Generator`` seeded by ``random_state``, so the same seed, data and machine give
@@ -24,10 +25,12 @@ from digitscan.classifiers import layers
 from digitscan.classifiers.base import (
     CLASSES,
     IMAGE_SHAPE,
+    NOT_DIGIT,
     DigitEstimator,
     EpochReport,
     TrainingData,
     check_images,
+    classes_for,
 )
 from digitscan.errors import ConfigError
 
@@ -54,9 +57,12 @@ class ConvNetClassifier(DigitEstimator):
         weight_decay: Decoupled weight decay of the convolution and dense weights.
         augment: Draw fresh photo augmentation (:mod:`digitscan.augment`) every epoch.
         random_state: Seed of every random choice in ``fit``.
+        warm_start: Start ``fit`` from the fitted weights instead of new ones (scikit-learn's
+            meaning); a net fitted on the digits alone grows a "not a digit" output when the
+            new labels hold it, the other weights kept.
 
     Attributes:
-        classes_: The labels, ``array([0, ..., 9])``.
+        classes_: The labels, ``array([0, ..., 9])``, with 10 (not a digit) if trained on it.
         params_: Weights by name (``conv0.w``, ``bn0.gamma``, ..., ``fc1.b``).
         buffers_: Batch-norm running means and variances.
         history_: One :class:`EpochReport` per epoch of the last ``fit``.
@@ -83,6 +89,7 @@ class ConvNetClassifier(DigitEstimator):
         weight_decay: float = 0.01,
         augment: bool = True,
         random_state: int = 0,
+        warm_start: bool = False,
     ) -> None:
         self.channels = channels
         self.kernels = kernels
@@ -94,6 +101,7 @@ class ConvNetClassifier(DigitEstimator):
         self.weight_decay = weight_decay
         self.augment = augment
         self.random_state = random_state
+        self.warm_start = warm_start
 
     # ------------------------------------------------------------------ training
 
@@ -105,7 +113,7 @@ class ConvNetClassifier(DigitEstimator):
         eval_set: tuple[ArrayLike, ArrayLike] | None = None,
         on_epoch: Callable[[EpochReport], None] | None = None,
     ) -> ConvNetClassifier:
-        """Train from scratch.
+        """Train from scratch (or, with ``warm_start``, on from the fitted weights).
 
         Args:
             X: Images ``(N, 28, 28)`` or ``(N, 784)``, uint8 or float in [0, 1], bright ink.
@@ -123,8 +131,12 @@ class ConvNetClassifier(DigitEstimator):
         data = TrainingData.check(X, y, eval_set)
         images, labels = data.images, data.labels
         rng = np.random.default_rng(self.random_state)
-        self.classes_ = CLASSES.copy()
-        self.params_, self.buffers_ = self._init_params(rng, np.float32)
+        classes = classes_for(labels)
+        if self.warm_start and self.__sklearn_is_fitted__():
+            self._grow_outputs(len(classes), rng)
+        else:
+            self.params_, self.buffers_ = self._init_params(rng, np.float32, len(classes))
+        self.classes_ = classes
         self.history_: list[EpochReport] = []
         optimizer = _AdamW(self.params_, self.weight_decay)
         steps_per_epoch = math.ceil(len(images) / self.batch_size)
@@ -168,8 +180,25 @@ class ConvNetClassifier(DigitEstimator):
         if self.epochs < 1 or self.batch_size < 1 or self.hidden < 1:
             raise ConfigError("`epochs`, `batch_size` and `hidden` must be at least 1")
 
-    def _init_params(self, rng: np.random.Generator, dtype: type) -> tuple[Params, Params]:
-        """He-initialised weights, unit batch-norm scales, zero biases."""
+    def _grow_outputs(self, n_out: int, rng: np.random.Generator) -> None:
+        """Add output units (new classes) to a fitted net, small random weights, zero bias."""
+        w, b = self.params_["fc1.w"], self.params_["fc1.b"]
+        if n_out < w.shape[1]:
+            raise ConfigError(
+                f"warm start: the labels hold {n_out} classes, the fitted net {w.shape[1]}"
+            )
+        extra = n_out - w.shape[1]
+        new_w = rng.normal(0, 0.1 * float(w.std()), (w.shape[0], extra)).astype(w.dtype)
+        self.params_ = {
+            **self.params_,
+            "fc1.w": np.concatenate([w, new_w], axis=1),
+            "fc1.b": np.concatenate([b, np.zeros(extra, b.dtype)]),
+        }
+
+    def _init_params(
+        self, rng: np.random.Generator, dtype: type, n_out: int = len(CLASSES)
+    ) -> tuple[Params, Params]:
+        """He-initialised weights, unit batch-norm scales, zero biases; ``n_out`` classes."""
         params: Params = {}
         buffers: Params = {}
         in_channels = 1
@@ -188,8 +217,10 @@ class ConvNetClassifier(DigitEstimator):
         flat = size * size * in_channels
         params["fc0.w"] = rng.normal(0, math.sqrt(2 / flat), (flat, self.hidden)).astype(dtype)
         params["fc0.b"] = np.zeros(self.hidden, dtype)
-        params["fc1.w"] = rng.normal(0, math.sqrt(1 / self.hidden), (self.hidden, 10)).astype(dtype)
-        params["fc1.b"] = np.zeros(10, dtype)
+        params["fc1.w"] = rng.normal(0, math.sqrt(1 / self.hidden), (self.hidden, n_out)).astype(
+            dtype
+        )
+        params["fc1.b"] = np.zeros(n_out, dtype)
         return params, buffers
 
     def _loss_and_grads(
@@ -262,7 +293,8 @@ class ConvNetClassifier(DigitEstimator):
             X: Images ``(N, 28, 28)`` or ``(N, 784)``, uint8 or float in [0, 1], bright ink.
 
         Returns:
-            float32 ``(N, 10)``, rows summing to 1, columns in the order of ``classes_``.
+            float32 ``(N, len(classes_))``, rows summing to 1, columns in the order of
+            ``classes_`` (the digits, then "not a digit" if the net has that class).
 
         Raises:
             ConfigError: Bad shape or dtype. NotFittedError: not trained or loaded.
@@ -270,7 +302,7 @@ class ConvNetClassifier(DigitEstimator):
         self.check_fitted()
         images = check_images(X)
         folded = self._folded_params()
-        out = np.empty((len(images), 10), np.float32)
+        out = np.empty((len(images), len(self.classes_)), np.float32)
         for first in range(0, len(images), PREDICT_BATCH):
             chunk = images[first : first + PREDICT_BATCH]
             out[first : first + len(chunk)] = layers.softmax(self._logits(chunk, folded))
@@ -329,7 +361,13 @@ class ConvNetClassifier(DigitEstimator):
             net = cls(**spec)
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"not a digitscan convnet weight file ({exc})") from None
-        expected_params, expected_buffers = net._init_params(np.random.default_rng(0), np.float32)
+        stored = arrays.get("param/fc1.w")
+        n_out = stored.shape[-1] if stored is not None else len(CLASSES)
+        if n_out not in (len(CLASSES), NOT_DIGIT + 1):
+            raise ConfigError(f"weight fc1.w: {n_out} outputs, expected 10 or 11")
+        expected_params, expected_buffers = net._init_params(
+            np.random.default_rng(0), np.float32, n_out
+        )
         net.params_, net.buffers_ = {}, {}
         for prefix, expected, target in (
             ("param/", expected_params, net.params_),
@@ -341,12 +379,13 @@ class ConvNetClassifier(DigitEstimator):
                     got = "missing" if value is None else f"shape {value.shape}"
                     raise ConfigError(f"weight {name}: expected shape {like.shape}, {got}")
                 target[name] = value.astype(np.float32)
-        net.classes_ = CLASSES.copy()
+        net.classes_ = np.arange(n_out)
         net.history_ = []
         return net
 
     def _spec(self) -> dict[str, Any]:
         spec = self.get_params()
+        del spec["warm_start"]  # how the net was trained, not what it is
         spec["channels"] = list(spec["channels"])
         spec["kernels"] = list(spec["kernels"])
         return spec

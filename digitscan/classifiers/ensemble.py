@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from digitscan.classifiers.base import CLASSES, DigitEstimator
+from digitscan.classifiers.base import DigitEstimator
 from digitscan.classifiers.convnet import ConvNetClassifier
 from digitscan.errors import ConfigError
 
@@ -28,7 +28,7 @@ class AveragedConvNets(DigitEstimator):
         estimators: The member networks (fitted, or fitted by :meth:`fit`).
 
     Attributes:
-        classes_: ``array([0, ..., 9])``.
+        classes_: The members' classes: ``array([0, ..., 9])``, with 10 (not a digit) if trained on it.
         estimators_: The fitted members.
 
     Example:
@@ -47,11 +47,11 @@ class AveragedConvNets(DigitEstimator):
         """Fit every member on the same data (each with its own ``random_state``)."""
         self._check_members()
         self.estimators_ = [net.fit(X, y) for net in self.estimators]
-        self.classes_ = CLASSES.copy()
+        self.classes_ = self.estimators_[0].classes_.copy()
         return self
 
     def predict_proba(self, X: ArrayLike) -> NDArray[np.float32]:  # noqa: N803
-        """The members' class probabilities ``(N, 10)``, averaged."""
+        """The members' class probabilities ``(N, len(classes_))``, averaged."""
         self.check_fitted()
         X = np.asarray(X)  # noqa: N806 (each member checks and converts it)
         proba = sum(net.predict_proba(X) for net in self.estimators_)
@@ -68,8 +68,10 @@ class AveragedConvNets(DigitEstimator):
         model._check_members()
         for net in nets:
             net.check_fitted()
+        if len({len(net.classes_) for net in nets}) > 1:
+            raise ConfigError("the networks to average must have the same classes")
         model.estimators_ = list(nets)
-        model.classes_ = CLASSES.copy()
+        model.classes_ = nets[0].classes_.copy()
         return model
 
     def to_arrays(self) -> dict[str, NDArray[Any]]:

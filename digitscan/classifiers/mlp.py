@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from digitscan.classifiers.base import (
-    CLASSES,
+    classes_for,
     N_PIXELS,
     DigitEstimator,
     EpochReport,
@@ -38,7 +38,7 @@ class MLPDigitClassifier(DigitEstimator):
         random_state: Seed of every random choice in ``fit``.
 
     Attributes:
-        classes_: ``array([0, ..., 9])``.
+        classes_: ``array([0, ..., 9])``, with 10 (not a digit) if trained on it.
         mlp_: The fitted ``sklearn.neural_network.MLPClassifier``.
         history_: One :class:`EpochReport` per epoch.
     """
@@ -86,7 +86,7 @@ class MLPDigitClassifier(DigitEstimator):
             random_state=int(rng.integers(2**31 - 1)),
             shuffle=True,
         )
-        self.classes_ = CLASSES.copy()
+        self.classes_ = classes_for(labels)
         self.history_: list[EpochReport] = []
         for epoch in range(self.epochs):
             start = time.perf_counter()
@@ -97,7 +97,7 @@ class MLPDigitClassifier(DigitEstimator):
             if hasattr(mlp, "_optimizer"):
                 # partial_fit keeps its Adam state; its step size is read from here each step.
                 mlp._optimizer.learning_rate_init = lr
-            mlp.partial_fit(x, labels, classes=CLASSES)
+            mlp.partial_fit(x, labels, classes=self.classes_)
             self.mlp_ = mlp
             val_accuracy = data.val_accuracy(self)
             report = EpochReport(
@@ -126,11 +126,11 @@ class MLPDigitClassifier(DigitEstimator):
         return self.learning_rate
 
     def predict_proba(self, X: ArrayLike) -> NDArray[np.float32]:  # noqa: N803
-        """Class probabilities ``(N, 10)``, float32 (same inputs as the convnet)."""
+        """Class probabilities ``(N, len(classes_))``, float32 (same inputs as the convnet)."""
         self.check_fitted()
         images = check_images(X)
         if len(images) == 0:
-            return np.zeros((0, 10), np.float32)
+            return np.zeros((0, len(self.classes_)), np.float32)
         return self.mlp_.predict_proba(images.reshape(len(images), N_PIXELS)).astype(np.float32)
 
     def predict(self, X: ArrayLike) -> NDArray[np.int64]:  # noqa: N803
