@@ -28,7 +28,17 @@ class ScanConfig:
     min_side_px: int = 1200
     """Smaller images are enlarged to this longest side (at most ``max_side_px``): at 640x480
     printed lines are one pixel wide and digits barely 20 px tall, too fine for the
-    morphology to tell apart."""
+    morphology to tell apart ..."""
+
+    text_height_px: int = 75
+    """... but only until their handwriting, measured on the image's ink blobs, is this tall
+    (the median digit of the rendered photos at working resolution is 74 px; 0: off). A tight
+    crop of a field is not enlarged to a page's size."""
+
+    page_text_ratio: float = 16.0
+    """A page's longest side holds about this many text heights (the rendered photos: 1,200
+    working px, digits 74 px). The page stages of an image smaller than a page holding its
+    text measure their sizes by that page, not by the image."""
 
     # --- illumination and threshold
     background_kernel_frac: float = 0.1
@@ -185,7 +195,12 @@ class ScanConfig:
     min_confidence: float = 0.0
     """Digits with a lower probability are dropped from the text."""
     reject_confidence: float = 0.35
-    """Blobs the classifier is less sure of than this are not digits (letters, signs)."""
+    """Blobs the classifier is less sure of than this are not digits (letters, signs); only
+    for a classifier without a "not a digit" class, which says so itself."""
+    grouping: str = "rules"
+    """How a string's blobs become digits: ``"search"`` reads every plausible grouping of its
+    pieces and keeps the one the classifier reads best (:mod:`digitscan.grouping`);
+    ``"rules"`` splits and joins blobs by hand-set rules, then asks the classifier."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -196,6 +211,8 @@ class ScanConfig:
                 raise ConfigError(f"ScanConfig.{f.name} must be >= 0, got {value}")
         if self.max_side_px < 200:
             raise ConfigError(f"ScanConfig.max_side_px must be >= 200, got {self.max_side_px}")
+        if self.grouping not in ("search", "rules"):
+            raise ConfigError(f"ScanConfig.grouping must be 'search' or 'rules', got {self.grouping!r}")
         for name in ("min_confidence", "reject_confidence", "max_fill"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ConfigError(f"ScanConfig.{name} must be in [0, 1]")

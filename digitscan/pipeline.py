@@ -22,14 +22,16 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from digitscan import faint, preprocess, segment
-from digitscan.classifiers.base import NOT_DIGIT, Classifier, digit_proba
+from digitscan import faint, grouping, preprocess, segment
+from digitscan.classifiers.base import NOT_DIGIT, Classifier, digit_proba, not_digit_proba
 from digitscan.config import ScanConfig
 from digitscan.normalize import to_mnist
 from digitscan.types import LOW_CONFIDENCE, BBox, Candidate, Digit, Line, Page, Reading, Step
 
 log = logging.getLogger(__name__)
 
+#: Why a piece is dropped when the classifier reads it as "not a digit".
+READ_AS_NOT_DIGIT = "read as not a digit"
 #: Why the digits of a string read mostly as "not a digit" are dropped with it.
 IN_PRINTED_WORDS = "in a string read mostly as not digits (printed words)"
 
@@ -39,11 +41,14 @@ MAX_SPLIT_PARTS = 4
 
 def make_page(image: NDArray[np.uint8], config: ScanConfig, source: Path | None = None) -> Page:
     """Wrap a BGR uint8 ``(H, W, 3)`` image as a :class:`Page` at working resolution."""
-    working, scale = preprocess.resize_to_working(
-        image, config.max_side_px, min(config.min_side_px, config.max_side_px)
-    )
+    scale, reference = preprocess.working_scale(image, config)
+    working = preprocess.resize_by(image, scale)
     return Page(
-        source=source, image=working, scale=scale, original_size=(image.shape[1], image.shape[0])
+        source=source,
+        image=working,
+        scale=scale,
+        original_size=(image.shape[1], image.shape[0]),
+        reference_px=reference,
     )
 
 
@@ -109,25 +114,27 @@ def segment_page(
         (:func:`digitscan.preprocess.prepare`), the measured skew, the map from levelled
         working pixels to original pixels, and :func:`find_strings`' strings and rejects.
     """
-    images, skew = preprocess.prepare(preprocess.to_gray(page.image), config)
-    strings, rejected = find_strings(images, config)
+    images, skew = preprocess.prepare(preprocess.to_gray(page.image), config, page.reference_px)
+    strings, rejected = find_strings(images, config, page.reference_px)
     return images, skew, box_mapper(page, skew), strings, rejected
 
 
 def find_strings(
-    images: dict[str, NDArray[np.uint8]], config: ScanConfig
+    images: dict[str, NDArray[np.uint8]], config: ScanConfig, reference_px: int = 0
 ) -> tuple[list[list[Candidate]], list[Candidate]]:
     """The segmentation stages: from the cleaned ink to strings of digit candidates.
 
     Args:
         images: From :func:`digitscan.preprocess.prepare` (``ink``, ``paper``, ``borders``).
         config: Pipeline settings.
+        reference_px: The page size the page is measured by (:attr:`Page.reference_px`):
+            no digit is taller than ``max_height_frac`` of it.
 
     Returns:
         ``(strings, rejected)``: candidates left to right per string, strings top to bottom
         (levelled working pixels), and every blob judged not a digit, with its reason.
     """
-    page_h = images["ink"].shape[0]
+    page_h = max(images["ink"].shape[0], reference_px)
     candidates = segment.find_candidates(images["ink"], config)
     candidates = segment.reject_by_shape(candidates, page_h, config, merged=False)
     candidates = segment.reject_on_edges(candidates, images["paper"], config)
@@ -201,10 +208,37 @@ def _classify_lines(
     frame: tuple[int, int],
     images: dict[str, NDArray[np.uint8]],
 ) -> tuple[list[Line], list[Candidate]]:
-    """Classify every candidate and every split hypothesis in one batch, then choose.
+    """Read every string's digits, then drop signs, marks and stray strings.
 
     ``frame`` is the original photo's ``(width, height)``; ``images`` the page stages
     (:func:`digitscan.preprocess.prepare`).
+    """
+    choose = _choose_by_search if config.grouping == "search" else _choose_by_rules
+    chosen, rejected = choose(lines, config, model, to_original, images)
+    if config.reject_currency_signs:
+        chosen = _drop_currency_signs(chosen, rejected)
+    trimmed = []
+    for digits in chosen:
+        digits, marks = _trim_marks(digits, config)
+        rejected += marks
+        digits, marks = _drop_box_corners(digits, images["lines"])
+        rejected += marks
+        if digits:
+            trimmed.append(digits)
+    chosen = _drop_border_marks(trimmed, frame, config, rejected)
+    return _drop_small_lines(chosen, config, rejected)
+
+
+def _choose_by_rules(
+    lines: list[list[Candidate]],
+    config: ScanConfig,
+    model: Classifier,
+    to_original: Callable[[BBox], BBox],
+    images: dict[str, NDArray[np.uint8]],
+) -> tuple[list[list[tuple[Digit, Candidate]]], list[Candidate]]:
+    """Classify every candidate and every split hypothesis in one batch, then choose by rules.
+
+    ``images`` are the page stages (:func:`digitscan.preprocess.prepare`).
     """
     # Hypotheses: for each candidate, a list of (parts, [pieces]); parts=1 is the blob itself.
     # Per string too: neighbours that may be one broken digit, read joined.
@@ -275,57 +309,114 @@ def _classify_lines(
         not_digits = 0
         for _, option, p, imgs in _choose_joins(picks, read_joined, config, one_box):
             for piece, row, img in zip(option, p, imgs, strict=True):
-                if piece.bbox.w > config.digit_max_aspect * piece.bbox.h:
-                    rejected.append(replace(piece, rejected="too wide for one digit"))
-                    continue
-                label_index = int(row.argmax())
-                if labels[label_index] == NOT_DIGIT:
-                    rejected.append(
-                        replace(piece, rejected=f"read as not a digit ({row[label_index]:.2f})")
-                    )
-                    not_digits += 1
-                    continue
-                if row[label_index] < config.reject_confidence:
-                    rejected.append(
-                        replace(
-                            piece,
-                            rejected=f"not a digit (best guess "
-                            f"{labels[label_index]} at {row[label_index]:.2f})",
-                        )
-                    )
-                    continue
-                if piece.suspect and (labels[label_index] == 1 or row[label_index] < _SUSPECT_SURE):
-                    rejected.append(replace(piece, rejected=piece.suspect))
-                    continue
-                if row[label_index] < config.min_confidence:
-                    continue
-                digit = Digit(
-                    bbox=to_original(piece.bbox),
-                    label=int(labels[label_index]),
-                    proba=row,
-                    image28=img,
-                )
+                digit, why = _as_digit(piece, row, img, labels, config, to_original)
+                if digit is not None:
+                    digits.append((digit, piece))
+                elif why is not None:
+                    rejected.append(replace(piece, rejected=why))
+                    not_digits += why.startswith(READ_AS_NOT_DIGIT)
+        _keep_string(digits, not_digits, chosen, rejected)
+    return chosen, rejected
+
+
+def _choose_by_search(
+    lines: list[list[Candidate]],
+    config: ScanConfig,
+    model: Classifier,
+    to_original: Callable[[BBox], BBox],
+    images: dict[str, NDArray[np.uint8]],
+) -> tuple[list[list[tuple[Digit, Candidate]]], list[Candidate]]:
+    """Read each string as the best grouping of its pieces (:mod:`digitscan.grouping`)."""
+    per_line = []
+    batch: list[NDArray[np.uint8]] = []
+    shown: list[Candidate | None] = []
+    for line in lines:
+        pitch = segment.box_pitch(line, images["borders"], config, images["binary"])
+        units = grouping.units_of(line, config, pitch)
+        groups = grouping.groups_of(line, units, config)
+        rows = []
+        for group in groups:
+            if group.skip:  # read as its blob's whole group, the one before it
+                rows.append(rows[-1])
+                continue
+            rows.append(len(batch))
+            batch.append(digit_image(group.piece, config))
+            shown.append(group.piece if group.whole else None)
+        per_line.append((units, groups, rows))
+    if not batch:
+        return [], []
+    proba = _classify_with_faint(batch, shown, images, model, config)
+    labels = np.asarray(model.classes_)
+    chosen: list[list[tuple[Digit, Candidate]]] = []
+    rejected: list[Candidate] = []
+    for units, groups, rows in per_line:
+        path = grouping.best_grouping(groups, proba[rows], len(units.pieces))
+        digits: list[tuple[Digit, Candidate]] = []
+        not_digits = 0
+        for group, g in path:
+            row, piece = proba[rows[g]], group.piece
+            if group.skip:
+                why: str | None = f"{READ_AS_NOT_DIGIT} ({float(not_digit_proba(row[None])[0]):.2f})"
+                digit = None
+            else:
+                digit, why = _as_digit(piece, row, batch[rows[g]], labels, config, to_original)
+            if digit is not None:
                 digits.append((digit, piece))
-        if digits and not_digits >= 2 * len(digits):
-            # Mostly not digits: printed words (an "l" or an "I" reads as a 1 among them). A
-            # digit with its underline and a full stop beside it is not dropped.
-            rejected += [replace(c, rejected=IN_PRINTED_WORDS) for _, c in digits]
-        elif len(digits) == 1 and digits[0][1].suspect:
-            rejected.append(replace(digits[0][1], rejected=digits[0][1].suspect))
-        elif digits:
-            chosen.append(digits)
-    if config.reject_currency_signs:
-        chosen = _drop_currency_signs(chosen, rejected)
-    trimmed = []
-    for digits in chosen:
-        digits, marks = _trim_marks(digits, config)
-        rejected += marks
-        digits, marks = _drop_box_corners(digits, images["lines"])
-        rejected += marks
-        if digits:
-            trimmed.append(digits)
-    chosen = _drop_border_marks(trimmed, frame, config, rejected)
-    return _drop_small_lines(chosen, config, rejected)
+            elif why is not None:
+                rejected.append(replace(piece, rejected=why))
+                not_digits += why.startswith(READ_AS_NOT_DIGIT)
+        _keep_string(digits, not_digits, chosen, rejected)
+    return chosen, rejected
+
+
+def _as_digit(
+    piece: Candidate,
+    row: NDArray[np.float32],
+    image: NDArray[np.uint8],
+    labels: NDArray[np.int64],
+    config: ScanConfig,
+    to_original: Callable[[BBox], BBox],
+) -> tuple[Digit | None, str | None]:
+    """A chosen piece as a digit, or why it is not one (None: kept out of the text quietly).
+
+    With a "not a digit" class, a piece is not a digit when that is more probable than all
+    the digits together; otherwise it is its likeliest digit. A classifier without that
+    class must read a piece with at least ``config.reject_confidence`` to make it a digit.
+    """
+    if piece.bbox.w > config.digit_max_aspect * piece.bbox.h:
+        return None, "too wide for one digit"
+    p_not = float(not_digit_proba(row[None])[0])
+    if p_not > 0.5:
+        return None, f"{READ_AS_NOT_DIGIT} ({p_not:.2f})"
+    label_index = int(digit_proba(row[None])[0].argmax())
+    sure = float(row[label_index])
+    if len(labels) <= NOT_DIGIT and sure < config.reject_confidence:
+        return None, f"not a digit (best guess {labels[label_index]} at {sure:.2f})"
+    if piece.suspect and (labels[label_index] == 1 or sure < _SUSPECT_SURE):
+        return None, piece.suspect
+    if sure < config.min_confidence:
+        return None, None
+    digit = Digit(
+        bbox=to_original(piece.bbox), label=int(labels[label_index]), proba=row, image28=image
+    )
+    return digit, None
+
+
+def _keep_string(
+    digits: list[tuple[Digit, Candidate]],
+    not_digits: int,
+    chosen: list[list[tuple[Digit, Candidate]]],
+    rejected: list[Candidate],
+) -> None:
+    """Add a string's digits to ``chosen``, unless it is printed words or a lone suspect."""
+    if digits and not_digits >= 2 * len(digits):
+        # Mostly not digits: printed words (an "l" or an "I" reads as a 1 among them). A
+        # digit with its underline and a full stop beside it is not dropped.
+        rejected += [replace(c, rejected=IN_PRINTED_WORDS) for _, c in digits]
+    elif len(digits) == 1 and digits[0][1].suspect:
+        rejected.append(replace(digits[0][1], rejected=digits[0][1].suspect))
+    elif digits:
+        chosen.append(digits)
 
 
 def _drop_box_corners(

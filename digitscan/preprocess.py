@@ -35,6 +35,15 @@ _THICK_LINE_MIN_EXTRA = 0.5
 _BACKGROUND_SHRINK = 4
 
 
+def resize_by(image: NDArray[np.uint8], scale: float) -> NDArray[np.uint8]:
+    """The image at ``1 / scale`` its size (``scale`` original pixels per new pixel)."""
+    if scale == 1.0:
+        return image
+    h, w = image.shape[:2]
+    size = (max(1, round(w / scale)), max(1, round(h / scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale > 1 else cv2.INTER_CUBIC)
+
+
 def resize_to_working(
     image: NDArray[np.uint8], max_side_px: int, min_side_px: int = 0
 ) -> tuple[NDArray[np.uint8], float]:
@@ -55,6 +64,98 @@ def resize_to_working(
     scale = longest / target
     size = (max(1, round(w / scale)), max(1, round(h / scale)))
     return cv2.resize(image, size, interpolation=interpolation), scale
+
+
+def estimate_text_height(image: NDArray[np.uint8]) -> float | None:
+    """The height in pixels of the image's handwriting, measured on its ink blobs.
+
+    Ink is what is darker than its surroundings by more than the image's typical contrast
+    (Otsu's level of a black-hat; at most ``_TEXT_HEIGHT_SIDE_PX`` on the longest side),
+    and of its blobs those shaped like characters are kept: not lines (too long one way), not
+    solid or sparse (ink share of their box), not filling the image. Their height is
+    the median weighted by ink, so that a digit string outweighs a line of small print and a
+    field's few digits the specks round them.
+
+    Args:
+        image: BGR uint8 ``(H, W, 3)`` or grey ``(H, W)``.
+
+    Returns:
+        The height in the image's pixels, or None if there is no character-like ink.
+    """
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    factor = min(1.0, _TEXT_HEIGHT_SIDE_PX / max(gray.shape))
+    if factor < 1:
+        gray = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    # Dark strokes narrower than an eighth of the image (a black-hat): a dark desk beside a
+    # bright note or a shadow is wider, and is not ink here.
+    size = max(15, (min(gray.shape) // 8) | 1)
+    strokes = cv2.morphologyEx(
+        gray, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+    )
+    level, _ = cv2.threshold(strokes, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    ink = np.where(strokes > max(level, _TEXT_INK_CONTRAST), np.uint8(255), np.uint8(0))
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    _, _, w, h, area = stats[1:].T.astype(np.float64)
+    rows, cols = gray.shape
+    shaped = (
+        (h >= _TEXT_MIN_HEIGHT_PX)
+        & (h <= _TEXT_MAX_SHARE * rows)
+        & (w <= _TEXT_MAX_SHARE * cols)
+        & (w <= _TEXT_MAX_ELONGATION * h)
+        & (h <= _TEXT_MAX_ELONGATION * w)
+        & (area >= _TEXT_INK_SHARE[0] * w * h)
+        & (area <= _TEXT_INK_SHARE[1] * w * h)
+    )
+    if not shaped.any():
+        return None
+    heights, weights = h[shaped], area[shaped]
+    order = np.argsort(heights)
+    cumulative = np.cumsum(weights[order])
+    median = heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)]
+    return float(median / factor)
+
+
+#: The text height is measured on the image shrunk to at most this longest side (speed).
+_TEXT_HEIGHT_SIDE_PX = 600
+#: Grey levels a pixel must lie under its surroundings to count as ink, at least.
+_TEXT_INK_CONTRAST = 12
+#: Character-like blobs: at least this tall (noise), at most this share of the image ...
+_TEXT_MIN_HEIGHT_PX = 6
+_TEXT_MAX_SHARE = 0.8
+#: ... no more than this many times longer one way than the other (a line) ...
+_TEXT_MAX_ELONGATION = 6
+#: ... and their ink covering this range of their box (not solid, not a sparse frame).
+_TEXT_INK_SHARE = (0.08, 0.85)
+
+
+def working_scale(image: NDArray[np.uint8], config: ScanConfig) -> tuple[float, int]:
+    """The working resolution of an image, and the page size its stages are fractions of.
+
+    Large images shrink to ``config.max_side_px``. A small image is enlarged towards
+    ``config.min_side_px``, but only until its text is ``config.text_height_px`` tall
+    (:func:`estimate_text_height`): a tight crop of a field enlarged to a page's size turns a
+    scanner's grain and a cheque's guilloche into strokes. Such an image is smaller than a
+    page holding text of that height (``config.page_text_ratio`` times it), and the page
+    stages' sizes (background, threshold, the tallest digit) are fractions of that page.
+
+    Returns:
+        ``(scale, reference_px)``: original pixels per working pixel (> 1 shrinks), and the
+        longest side of the page the stages measure by, in working pixels.
+    """
+    longest = max(image.shape[:2])
+    max_side = config.max_side_px
+    min_side = min(config.min_side_px, max_side)
+    if longest > max_side:
+        return longest / max_side, max_side
+    if longest >= min_side:
+        return 1.0, longest
+    scale = longest / min_side
+    height = estimate_text_height(image) if config.text_height_px else None
+    if height is None:
+        return scale, min_side
+    scale = max(scale, min(1.0, height / config.text_height_px))
+    reference = max(longest / scale, config.page_text_ratio * height / scale)
+    return scale, round(reference)
 
 
 def to_gray(image: NDArray[np.uint8]) -> Gray:
@@ -746,8 +847,11 @@ def measure_skew(
     return skew or 0.0
 
 
-def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
+def prepare(gray: Gray, config: ScanConfig, reference_px: int = 0) -> tuple[dict[str, Gray], float]:
     """Run the page stages on a working-resolution grey page.
+
+    The background's and the threshold's sizes are fractions of the page's longest side, or
+    of ``reference_px`` if larger (a tight crop of a field: see :func:`working_scale`).
 
     Returns:
         ``({"gray", "flat", "binary", "lines", "ink", "paper", "borders"}, skew_deg)``:
@@ -757,11 +861,12 @@ def prepare(gray: Gray, config: ScanConfig) -> tuple[dict[str, Gray], float]:
         lines are level.
     """
     longest, page_size = max(gray.shape), (gray.shape[1], gray.shape[0])
+    reference = max(longest, reference_px)
     background, paper = estimate_background(
-        gray, round(config.background_kernel_frac * longest), config.paper_min_brightness_frac
+        gray, round(config.background_kernel_frac * reference), config.paper_min_brightness_frac
     )
     flat = flatten_illumination(gray, background)
-    block = round(config.threshold_block_frac * longest)
+    block = round(config.threshold_block_frac * reference)
     binary, ruling = binarize_adaptive(
         flat,
         block,

@@ -391,7 +391,7 @@ def _merge_pairs(
                 if _belong_together(a, b, config, digit_h, bars) or _sliver_beside(
                     kept[i], kept[j]
                 ):
-                    kept[i] = _union(kept[i], kept[j])
+                    kept[i] = union_of(kept[i], kept[j])
                     del kept[j]
                     merged = True
                     break
@@ -570,7 +570,8 @@ _SLANTED_BAR_ASPECT, _SLANTED_BAR_MAX = 2.5, 0.65
 _BAR_UNION_MAX = 1.2
 
 
-def _union(a: Candidate, b: Candidate) -> Candidate:
+def union_of(a: Candidate, b: Candidate) -> Candidate:
+    """One candidate of two: the box round both, their masks laid over each other."""
     box = a.bbox.union(b.bbox)
     mask = np.zeros((box.h, box.w), np.uint8)
     for part in (a, b):
@@ -580,7 +581,7 @@ def _union(a: Candidate, b: Candidate) -> Candidate:
     return Candidate(box, mask)
 
 
-def _full_size_height(line: list[Candidate], frac: float) -> float:
+def full_size_height(line: list[Candidate], frac: float) -> float:
     """Median height of a string's full-size members (at least ``frac`` of the tallest).
 
     Small pieces (a 5's bar, half an 8, punctuation, slivers of box sides) would drag a
@@ -617,7 +618,7 @@ def group_lines(
                 continue  # one point between digits: marks never chain
             # The string's height is its full-size members': slivers and punctuation beside
             # a lone digit must not make the next digit look "much taller than the string".
-            height = _full_size_height(line, 0.5)
+            height = full_size_height(line, 0.5)
             # Compare with the last full-size member: a small piece (a 5's bar, half an 8)
             # must not become the string's reference for vertical position.
             full = [c.bbox for c in line if c.bbox.h >= 0.7 * height]
@@ -703,7 +704,7 @@ def merge_pieces(line: list[Candidate], config: ScanConfig) -> list[Candidate]:
     """
     if len(line) < 3:
         return line
-    median_h = _full_size_height(line, 0.6)
+    median_h = full_size_height(line, 0.6)
     pieces = list(line)
     changed = True
     while changed:
@@ -718,7 +719,7 @@ def merge_pieces(line: list[Candidate], config: ScanConfig) -> list[Candidate]:
                 continue
             if not 0.7 * median_h <= union.h <= 1.35 * median_h:
                 continue
-            pieces[i : i + 2] = [_union(a, b)]
+            pieces[i : i + 2] = [union_of(a, b)]
             changed = True
             break
     return sorted(pieces, key=lambda c: c.bbox.x)
@@ -739,7 +740,7 @@ def join_hypotheses(line: list[Candidate], config: ScanConfig) -> list[tuple[int
     """
     if len(line) < 2:
         return []
-    median_h = _full_size_height(line, 0.6)
+    median_h = full_size_height(line, 0.6)
     pairs = []
     for i, (a, b) in enumerate(itertools.pairwise(line)):
         if min(a.bbox.h, b.bbox.h) >= _JOIN_PIECE_FRAC * median_h:
@@ -749,7 +750,7 @@ def join_hypotheses(line: list[Candidate], config: ScanConfig) -> list[tuple[int
             continue
         if union.w > _JOIN_MAX_SIZE[0] * median_h or union.h > _JOIN_MAX_SIZE[1] * median_h:
             continue
-        pairs.append((i, _union(a, b)))
+        pairs.append((i, union_of(a, b)))
     return pairs
 
 
@@ -779,7 +780,7 @@ def join_across_borders(
     """
     if len(line) < 2:
         return line
-    median_h = _full_size_height(line, 0.6)
+    median_h = full_size_height(line, 0.6)
     out = [line[0]]
     for b in line[1:]:
         a = out[-1]
@@ -792,7 +793,7 @@ def join_across_borders(
             and union.h <= 1.35 * median_h
             and _border_at(a.bbox, b.bbox, borders)
         ):
-            out[-1] = _closed_across(_union(a, b), a.bbox.x2 - union.x, b.bbox.x - union.x)
+            out[-1] = _closed_across(union_of(a, b), a.bbox.x2 - union.x, b.bbox.x - union.x)
         else:
             out.append(b)
     return out
@@ -912,7 +913,7 @@ def _without_grid_lines(
     wider than the string's others. A gap wider than that, or a line that ends near the
     string, still cuts it.
     """
-    height = _full_size_height(line, 0.6)
+    height = full_size_height(line, 0.6)
     boxes = [c.bbox for c in line]
     spacing = float(np.median([b.x - a.x2 for a, b in itertools.pairwise(boxes)]))
     top, bottom = min(b.y for b in boxes), max(b.y2 for b in boxes)
@@ -1010,7 +1011,7 @@ def same_box_joins(
         if _apart(a.bbox, b.bbox, borders, binary):
             continue
         if a.bbox.union(b.bbox).w <= _ONE_BOX_WIDTH * pitch:
-            pairs.append((i, _union(a, b)))
+            pairs.append((i, union_of(a, b)))
     return pairs
 
 
@@ -1166,11 +1167,11 @@ def split_points(mask: NDArray[np.uint8], parts: int) -> list[int]:
 def cut(cand: Candidate, columns: list[int]) -> list[Candidate]:
     """Cut a candidate at the given columns; each piece is trimmed to its ink."""
     edges = [0, *columns, cand.bbox.w]
-    pieces = (_columns(cand, left, right) for left, right in zip(edges, edges[1:], strict=False))
+    pieces = (column_piece(cand, left, right) for left, right in zip(edges, edges[1:], strict=False))
     return [piece for piece in pieces if piece is not None]
 
 
-def _columns(cand: Candidate, left: int, right: int) -> Candidate | None:
+def column_piece(cand: Candidate, left: int, right: int) -> Candidate | None:
     """The candidate's columns ``left:right`` trimmed to their ink (None if they have none)."""
     part = cand.mask[:, left:right]
     rows = np.nonzero(part.any(axis=1))[0]
@@ -1198,7 +1199,7 @@ def trim_bars(cand: Candidate) -> Candidate | None:
     left, right = max(0, int(tall[0]) - reach), min(w, int(tall[-1]) + 1 + reach)
     if right - left == w:
         return None
-    return _columns(cand, left, right)
+    return column_piece(cand, left, right)
 
 
 #: See :func:`trim_bars`.

@@ -82,12 +82,16 @@ class Page:
         image: BGR uint8 ``(H, W, 3)`` at working resolution.
         scale: Original pixels per working pixel (> 1 shrunk, < 1 enlarged, 1 unchanged).
         original_size: ``(width, height)`` of the original image, EXIF orientation applied.
+        reference_px: The page size (longest side, working pixels) that the page stages'
+            sizes are fractions of: the image's own, or for a tight crop of a field, that of
+            a page holding text of the field's height (0: the image's own).
     """
 
     source: Path | None
     image: NDArray[np.uint8]
     scale: float
     original_size: tuple[int, int]
+    reference_px: int = 0
 
 
 @dataclass(frozen=True, slots=True)

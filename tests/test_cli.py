@@ -265,6 +265,9 @@ NOT_EXPOSED = {
     name: "a tuning constant of one stage; set it through digitscan.read(config=ScanConfig(...))"
     for name in (
         "min_side_px",
+        "text_height_px",
+        "page_text_ratio",
+        "grouping",
         "background_kernel_frac",
         "threshold_block_frac",
         "threshold_offset",

@@ -1,0 +1,183 @@
+"""Segmentation by recognition: the best grouping of a string's pieces into digits.
+
+A string's blobs are not always one digit each: touching digits make one blob, a broken
+stroke makes two, a printed letter or a speck is no digit at all. Rather than rules for each
+case, the string is cut into *units* (each blob, and each blob wider than a digit cut further
+at its likeliest cut columns, :func:`digitscan.segment.split_points`), every plausible
+*group* of consecutive units is classified, and the grouping whose digits the classifier reads
+most surely wins (dynamic programming over the units, left to right). A group may be:
+
+- a run of units of one blob (a blob whole, or one digit of several touching ones);
+- two or three whole neighbouring blobs together no larger than a digit (a broken digit);
+- a whole blob *skipped* as not a digit, when the classifier has a "not a digit" class.
+
+A path scores the sum of its groups' log-probabilities: ``log p(a digit)`` for a digit
+(``1 - p(not a digit)``; for a classifier without that class, the likeliest digit's
+probability) and ``log p(not a digit)`` for a skip. Which digit a group is comes after; the
+grouping asks only whether each group is one digit at all. Nothing here is tuned to a
+renderer: which grouping wins is the classifier's call; only the sizes a digit can have
+bound the groups tried.
+
+Pixels are the page's working pixels; images are uint8 masks, ink 255.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from digitscan import segment
+from digitscan.classifiers.base import digitness, not_digit_proba
+from digitscan.config import ScanConfig
+from digitscan.types import BBox, Candidate
+
+#: A blob is cut into at most this many digits.
+MAX_PARTS = 4
+#: No digit is narrower than this share of its height when several touch (a 1 is a cut of
+#: its own only if it stands apart): the most parts a blob is cut into follows from it.
+MIN_PART_ASPECT = 0.35
+#: Whole blobs joined into one broken digit: at most this many ...
+MAX_JOINED = 3
+#: ... together at most these times the string's digit height wide and tall.
+JOINED_MAX_SIZE = (1.2, 1.35)
+#: Probabilities are floored here before their log (a group read as impossible still ranks).
+_FLOOR = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """One way to read units ``first`` to ``stop - 1`` of a string.
+
+    Attributes:
+        first, stop: The units it covers.
+        piece: The ink read (one blob, a cut part, or a union of blobs).
+        whole: The piece is one blob as segmented, or a union of whole blobs (not a cut part).
+        skip: Read as not a digit and dropped (only for whole blobs).
+    """
+
+    first: int
+    stop: int
+    piece: Candidate
+    whole: bool
+    skip: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Units:
+    """A string cut into units: ``owner[i]`` is the blob (index in the string) unit ``i`` is of."""
+
+    pieces: list[Candidate]
+    owner: list[int]
+    columns: list[tuple[int, int]]  # each unit's columns within its blob's mask
+
+
+def cut_columns(cand: Candidate, config: ScanConfig, pitch: float | None = None) -> list[int]:
+    """Every column a blob may be cut at: the best cuts into 2, 3, ... touching digits.
+
+    A blob no wider than ``config.split_min_aspect`` times its height, or fitting one box of
+    a comb row (``pitch``), is not cut.
+    """
+    aspect = cand.bbox.w / max(1, cand.bbox.h)
+    if aspect <= config.split_min_aspect or segment.fits_one_box(cand, pitch):
+        return []
+    most = min(MAX_PARTS, int(aspect / MIN_PART_ASPECT))
+    cuts: set[int] = set()
+    for parts in range(2, most + 1):
+        cuts.update(segment.split_points(cand.mask, parts))
+    return sorted(cuts)
+
+
+def units_of(line: list[Candidate], config: ScanConfig, pitch: float | None = None) -> Units:
+    """Cut a string's blobs into units (see :func:`cut_columns`), left to right."""
+    pieces: list[Candidate] = []
+    owner: list[int] = []
+    columns: list[tuple[int, int]] = []
+    for k, cand in enumerate(line):
+        edges = [0, *cut_columns(cand, config, pitch), cand.bbox.w]
+        for left, right in zip(edges, edges[1:], strict=False):
+            piece = segment.column_piece(cand, left, right)
+            if piece is not None:
+                pieces.append(piece)
+                owner.append(k)
+                columns.append((left, right))
+    return Units(pieces, owner, columns)
+
+
+def groups_of(line: list[Candidate], units: Units, config: ScanConfig) -> list[Group]:
+    """Every group of units worth classifying (see the module docstring)."""
+    groups: list[Group] = []
+    starts = [units.owner.index(k) for k in range(len(line))]
+    stops = [*starts[1:], len(units.pieces)]
+    for k, cand in enumerate(line):
+        first, stop = starts[k], stops[k]
+        groups.append(Group(first, stop, cand, whole=True))
+        groups.append(Group(first, stop, cand, whole=True, skip=True))
+        if cand.bbox.w > config.digit_max_aspect * cand.bbox.h:
+            trimmed = segment.trim_bars(cand)
+            if trimmed is not None and trimmed.bbox.w <= config.digit_max_aspect * trimmed.bbox.h:
+                groups.append(Group(first, stop, trimmed, whole=True))
+        for i in range(first, stop):
+            for j in range(i + 1, stop + 1):
+                if (i, j) == (first, stop):
+                    continue
+                left, right = units.columns[i][0], units.columns[j - 1][1]
+                part = segment.column_piece(cand, left, right)
+                if part is not None and part.bbox.w <= config.digit_max_aspect * part.bbox.h:
+                    groups.append(Group(i, j, part, whole=False))
+    if len(line) > 1:
+        digit_h = segment.full_size_height(line, 0.6)
+        for k in range(len(line) - 1):
+            union = line[k]
+            for m in range(k + 1, min(len(line), k + MAX_JOINED)):
+                union = segment.union_of(union, line[m])
+                if union.bbox.w > JOINED_MAX_SIZE[0] * digit_h:
+                    break
+                if union.bbox.h <= JOINED_MAX_SIZE[1] * digit_h:
+                    groups.append(Group(starts[k], stops[m], union, whole=True))
+    return groups
+
+
+def best_grouping(
+    groups: list[Group], proba: NDArray[np.float32], n_units: int
+) -> list[tuple[Group, int]]:
+    """The groups (with their row in ``proba``) of the best-scoring path through all units.
+
+    Args:
+        groups: From :func:`groups_of`.
+        proba: Class probabilities ``(len(groups), C)`` of each group's piece (a skip's row
+            is its blob's).
+        n_units: How many units the string has.
+
+    Returns:
+        The chosen groups left to right, skips included, each with its row index.
+    """
+    digit = np.log(np.maximum(digitness(proba), _FLOOR))
+    skip = np.log(np.maximum(not_digit_proba(proba), _FLOOR))
+    best = np.full(n_units + 1, -np.inf)
+    best[0] = 0.0
+    back: list[int | None] = [None] * (n_units + 1)
+    by_stop: dict[int, list[int]] = {}
+    for g, group in enumerate(groups):
+        by_stop.setdefault(group.stop, []).append(g)
+    for stop in range(1, n_units + 1):
+        for g in by_stop.get(stop, []):
+            group = groups[g]
+            score = best[group.first] + (skip[g] if group.skip else digit[g])
+            if score > best[stop]:
+                best[stop], back[stop] = score, g
+    path: list[tuple[Group, int]] = []
+    at = n_units
+    while at > 0:
+        g = back[at]
+        if g is None:  # no group reaches here (cannot happen: every blob has its whole)
+            break
+        path.append((groups[g], g))
+        at = groups[g].first
+    return path[::-1]
+
+
+def bbox_of(groups: list[Group]) -> BBox:
+    """The box round the pieces of some groups."""
+    return BBox.around(g.piece.bbox for g in groups)

@@ -1,0 +1,76 @@
+"""Segmentation by recognition (digitscan.grouping): units, groups and the best path."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digitscan import grouping
+from digitscan.config import ScanConfig
+from digitscan.types import BBox, Candidate
+
+
+def blob(x: int, w: int, h: int = 40, y: int = 0) -> Candidate:
+    mask = np.zeros((h, w), np.uint8)
+    mask[:, : max(1, w // 4)] = 255  # a stroke on the left
+    mask[:, -max(1, w // 4) :] = 255  # and one on the right, thin ink between
+    mask[h // 2 - 1 : h // 2 + 1] = 255
+    return Candidate(BBox(x, y, w, h), mask)
+
+
+def proba_rows(rows: list[tuple[int, float]], classes: int = 11) -> np.ndarray:
+    """One probability row per (class, p): p on that class, the rest spread evenly."""
+    out = np.full((len(rows), classes), 0.0, np.float32)
+    for i, (k, p) in enumerate(rows):
+        out[i] = (1 - p) / (classes - 1)
+        out[i, k] = p
+    return out
+
+
+def test_only_a_blob_wider_than_a_digit_is_cut() -> None:
+    config = ScanConfig()
+    narrow, wide = blob(0, 30), blob(40, 100)
+    assert grouping.cut_columns(narrow, config) == []
+    cuts = grouping.cut_columns(wide, config)
+    assert cuts and all(0 < c < 100 for c in cuts)
+    units = grouping.units_of([narrow, wide], config)
+    assert units.owner[0] == 0 and units.owner.count(1) == len(units.pieces) - 1 >= 2
+    assert [u.bbox.x for u in units.pieces] == sorted(u.bbox.x for u in units.pieces)
+
+
+def test_groups_cover_whole_blobs_their_parts_skips_and_small_neighbours() -> None:
+    config = ScanConfig()
+    line = [blob(0, 30), blob(34, 10, h=20), blob(80, 100)]
+    units = grouping.units_of(line, config)
+    groups = grouping.groups_of(line, units, config)
+    spans = {(g.first, g.stop, g.whole, g.skip) for g in groups}
+    assert (0, 1, True, False) in spans and (0, 1, True, True) in spans  # whole, or skipped
+    assert (0, 2, True, False) in spans  # a blob and the small piece beside it: a broken digit
+    last_first = units.owner.index(2)
+    assert any(g.first >= last_first and not g.whole for g in groups)  # parts of the wide blob
+    assert not any(g.first < last_first < g.stop for g in groups)  # no join with a wide blob
+    assert all(g.skip is False or g.whole for g in groups)  # only whole blobs are skipped
+
+
+def test_the_best_path_reads_touching_digits_apart_when_the_whole_is_not_a_digit() -> None:
+    whole = grouping.Group(0, 2, blob(0, 60), whole=True)
+    skip = grouping.Group(0, 2, whole.piece, whole=True, skip=True)
+    left = grouping.Group(0, 1, blob(0, 28), whole=False)
+    right = grouping.Group(1, 2, blob(30, 28), whole=False)
+    groups = [whole, skip, left, right]
+    # The whole blob reads as "not a digit" (two digits together), each half surely.
+    proba = proba_rows([(10, 0.6), (10, 0.6), (8, 0.95), (9, 0.9)])
+    path = grouping.best_grouping(groups, proba, 2)
+    assert [g for g, _ in path] == [left, right]
+    # Read surely whole (a wide 0), the whole wins over two unsure halves.
+    proba = proba_rows([(0, 0.97), (0, 0.97), (1, 0.6), (7, 0.5)])
+    assert [g for g, _ in grouping.best_grouping(groups, proba, 2)] == [whole]
+    # Read as not a digit whole and in halves alike (a printed word): skipped.
+    proba = proba_rows([(10, 0.99), (10, 0.99), (10, 0.9), (10, 0.9)])
+    assert [g for g, _ in grouping.best_grouping(groups, proba, 2)] == [skip]
+
+
+def test_without_a_not_a_digit_class_nothing_is_skipped() -> None:
+    whole = grouping.Group(0, 1, blob(0, 30), whole=True)
+    skip = grouping.Group(0, 1, whole.piece, whole=True, skip=True)
+    proba = proba_rows([(3, 0.2), (3, 0.2)], classes=10)
+    assert [g for g, _ in grouping.best_grouping([whole, skip], proba, 1)] == [whole]
