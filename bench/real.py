@@ -10,8 +10,9 @@ Data (``../shared/data``, see its README; never copied into the repo):
   crop's reading is all its strings joined with nothing between; it is right when that equals
   the label. Labels that are not digit strings (``4a``, ``sn``) are left out.
 - ``sudoku-photos``: 80 phone photos; each is warped to its grid by ``metadata.csv``'s corners
-  (plus a margin of 3% of a side, so the grid's frame stays a line), read whole, and each digit
-  read is put in the row its box's centre falls in. A row's string is its digits left to right
+  (``digitscan.grids.warp_grid``: a margin of 3% of a side, so the grid's frame stays a line),
+  read whole, and each digit read is put in the row its box's centre falls in
+  (``digitscan.grids.digits_by_row``). A row's string is its digits left to right
   without the empty cells; rows holding a cell of small "candidate" digits (label 10) are not
   scored.
 
@@ -42,10 +43,11 @@ from pathlib import Path  # noqa: E402
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from digitscan.grids import digits_by_row, warp_grid  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
-SUDOKU_MARGIN = 0.03
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -83,33 +85,14 @@ def sudoku_grids(folder: Path, limit: int | None) -> Iterator[tuple[str, np.ndar
     for row in rows:
         image = cv2.imread(str(folder / "images" / row["Name"]))
         labels = np.loadtxt(folder / "labels" / (Path(row["Name"]).stem + ".txt"), dtype=int)
-        corners = np.float32(
-            [[float(row[f"{k}_{c}_absolute"]) for k in "xy"] for c in ("topleft", "topright", "bottomright", "bottomleft")]
-        )
-        side = int(round(max(np.linalg.norm(corners[i] - corners[(i + 1) % 4]) for i in range(4))))
-        pad = SUDOKU_MARGIN * side
-        target = np.float32([[pad, pad], [pad + side, pad], [pad + side, pad + side], [pad, pad + side]])
-        matrix = cv2.getPerspectiveTransform(corners, target)
-        size = int(round(side + 2 * pad))
-        grid = cv2.warpPerspective(image, matrix, (size, size), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+        corners = [
+            [float(row[f"{k}_{c}_absolute"]) for k in "xy"]
+            for c in ("topleft", "topright", "bottomright", "bottomleft")
+        ]
         strings: list[str | None] = []
         for r in labels:
             strings.append(None if (r == 10).any() else "".join(str(v) for v in r if v))
-        yield row["Name"], grid, strings
-
-
-def sudoku_rows(reading, size: int) -> list[str]:
-    """The digits read, put into the 9 rows by their boxes' centres, left to right."""
-    side = size / (1 + 2 * SUDOKU_MARGIN)
-    pad = SUDOKU_MARGIN * side
-    rows: list[list[tuple[float, str]]] = [[] for _ in range(9)]
-    for line in reading.lines:
-        for digit in line.digits:
-            x, y, w, h = digit.bbox
-            r = int((y + h / 2 - pad) // (side / 9))
-            if 0 <= r < 9:
-                rows[r].append((x + w / 2, str(digit.label)))
-    return ["".join(label for _, label in sorted(row)) for row in rows]
+        yield row["Name"], warp_grid(image, corners), strings
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -135,7 +118,7 @@ def run(args: argparse.Namespace) -> dict:
             start = time.perf_counter()
             reading = digitscan.read(grid, model=model)
             seconds.append(time.perf_counter() - start)
-            read_rows = sudoku_rows(reading, grid.shape[0])
+            read_rows = digits_by_row(reading, grid.shape[0])
             pairs += [(got, want) for got, want in zip(read_rows, strings, strict=True) if want is not None]
         results["sudoku"] = summary(pairs, seconds)
     return results

@@ -500,12 +500,14 @@ def teach_real(
     on_epoch: Callable[[EpochReport], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
 ) -> AverageResult:
-    """Train a fitted convnet (each member of an average) on, with real data and "not a digit".
+    """Train a fitted classifier on with real data and a "not a digit" class.
 
-    Every network starts from its fitted weights (``warm_start``), grows a "not a digit"
-    output if it has none, and trains ``epochs`` more on MNIST's training digits, the real
-    digits and the "not a digit" examples together, augmented as in :func:`train`. The
-    result is measured on MNIST's test split and on the held-out part of every real source.
+    Every network of a convnet (each member of an average) starts from its fitted weights
+    (``warm_start``), grows a "not a digit" output if it has none, and trains ``epochs`` more
+    on MNIST's training digits, the real digits and the "not a digit" examples together,
+    augmented as in :func:`train`. An MLP is fitted anew on the same data with its settings
+    (scikit-learn's MLP cannot grow an output). The result is measured on MNIST's test split
+    and on the held-out part of every real source.
 
     Raises:
         DataError: A data file is missing or damaged.
@@ -519,13 +521,17 @@ def teach_real(
 
     say = on_stage or (lambda _: None)
     commit = code_commit()
+    from digitscan.classifiers.mlp import MLPDigitClassifier
+
     loaded = load_model(base)
     if isinstance(loaded, AveragedConvNets):
-        nets = list(loaded.estimators_)
+        nets: list[Any] = list(loaded.estimators_)
     elif isinstance(loaded, ConvNetClassifier):
         nets = [loaded]
+    elif isinstance(loaded, MLPDigitClassifier):
+        nets = [MLPDigitClassifier(**loaded.get_params())]
     else:
-        raise ConfigError(f"{base}: only a convnet can be taught on")
+        raise ConfigError(f"{base}: only a convnet or an MLP can be taught on")
     rng = np.random.default_rng(seed)
     images, labels, train_files = load_mnist_with_sources(data_dir, "train")
     test_images, test_labels, test_files = load_mnist_with_sources(data_dir, "test")
@@ -566,9 +572,12 @@ def teach_real(
     start = time.perf_counter()
     for i, net in enumerate(nets):
         say(f"network {i + 1} of {len(nets)}: {epochs} epochs on {len(y_all)} images")
-        net.set_params(
-            warm_start=True, epochs=epochs, learning_rate=learning_rate, random_state=seed + i
-        )
+        if isinstance(net, ConvNetClassifier):
+            net.set_params(
+                warm_start=True, epochs=epochs, learning_rate=learning_rate, random_state=seed + i
+            )
+        else:  # an MLP is fitted anew with its own learning rate
+            net.set_params(epochs=epochs, random_state=seed + i)
         net.fit(x_all, y_all, on_epoch=on_epoch)
     seconds = time.perf_counter() - start
     model = AveragedConvNets.of_fitted(nets) if len(nets) > 1 else nets[0]
@@ -587,7 +596,9 @@ def teach_real(
             "command": command,
             "code_commit": commit,
             "method": "each network of the base model trained on from its weights "
-            "(warm start), a 'not a digit' output added",
+            "(warm start), a 'not a digit' output added"
+            if isinstance(nets[0], ConvNetClassifier)
+            else "fitted anew with the base model's settings",
             "base": str(base),
             "base_card": loaded.card_.get("training"),
             "epochs": epochs,
