@@ -76,7 +76,9 @@ def register_crops(tar_path: Path, limit: int | None) -> Iterator[tuple[str, np.
             yield row["filename"], image, row["label"]
 
 
-def sudoku_grids(folder: Path, limit: int | None) -> Iterator[tuple[str, np.ndarray, list[str | None]]]:
+def sudoku_grids(
+    folder: Path, limit: int | None
+) -> Iterator[tuple[str, np.ndarray, list[str | None]]]:
     """(name, grid warped square, 9 row strings or None for rows with candidate cells)."""
     with (folder / "metadata.csv").open() as f:
         rows = list(csv.DictReader(f))
@@ -102,7 +104,9 @@ def run(args: argparse.Namespace) -> dict:
     results: dict = {"version": str(ROOT)}
     if not args.no_registers:
         pairs, seconds, misses = [], [], []
-        for name, image, label in register_crops(args.data / "registers" / "validation.tar", args.registers):
+        for name, image, label in register_crops(
+            args.data / "registers" / "validation.tar", args.registers
+        ):
             start = time.perf_counter()
             reading = digitscan.read(image, model=model)
             seconds.append(time.perf_counter() - start)
@@ -119,7 +123,11 @@ def run(args: argparse.Namespace) -> dict:
             reading = digitscan.read(grid, model=model)
             seconds.append(time.perf_counter() - start)
             read_rows = digits_by_row(reading, grid.shape[0])
-            pairs += [(got, want) for got, want in zip(read_rows, strings, strict=True) if want is not None]
+            pairs += [
+                (got, want)
+                for got, want in zip(read_rows, strings, strict=True)
+                if want is not None
+            ]
         results["sudoku"] = summary(pairs, seconds)
     return results
 
@@ -143,8 +151,10 @@ def show(label: str, results: dict) -> None:
             r = results[key]
             print(
                 f"{label:>9}  {title:<26} {r['exact']:>5} of {r['strings']:<5} exact = "
-                f"{100 * r['exact'] / max(r['strings'], 1):5.1f}%  digits {100 * r['digit_accuracy']:5.1f}%  "
-                f"{r['median_s'] * 1000:7.1f} ms median, {r['mean_s'] * 1000:7.1f} ms mean per image"
+                f"{100 * r['exact'] / max(r['strings'], 1):5.1f}%  "
+                f"digits {100 * r['digit_accuracy']:5.1f}%  "
+                f"{r['median_s'] * 1000:7.1f} ms median, "
+                f"{r['mean_s'] * 1000:7.1f} ms mean per image"
             )
 
 
@@ -152,12 +162,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--model", default="convnet")
-    parser.add_argument("--registers", type=int, default=None, help="score every k-th crop, N in all")
+    parser.add_argument(
+        "--registers", type=int, default=None, help="score every k-th crop, N in all"
+    )
     parser.add_argument("--sudoku", type=int, default=None, help="the first N photos only")
     parser.add_argument("--no-registers", action="store_true")
     parser.add_argument("--no-sudoku", action="store_true")
-    parser.add_argument("--ref", type=Path, help="a checkout of the previous release to run side by side")
-    parser.add_argument("--misses", type=Path, help="write the register misses (name, label, read) here")
+    parser.add_argument(
+        "--ref", type=Path, help="a checkout of the previous release to run side by side"
+    )
+    parser.add_argument(
+        "--misses", type=Path, help="write the register misses (name, label, read) here"
+    )
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.json:  # the --ref subprocess
@@ -169,7 +185,9 @@ def main() -> None:
         env = {**os.environ, "PYTHONPATH": str(args.ref.resolve())}
         reference = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), *argv, "--json"],
-            env=env, stdout=subprocess.PIPE, text=True,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
         )
     results = run(args)
     show("this", results)
@@ -177,7 +195,9 @@ def main() -> None:
         out, _ = reference.communicate()
         show("previous", json.loads(out))
     if args.misses and "registers" in results:
-        args.misses.write_text("".join(f"{n}\t{g}\t{p}\n" for n, g, p in results["registers"]["misses"]))
+        args.misses.write_text(
+            "".join(f"{n}\t{g}\t{p}\n" for n, g, p in results["registers"]["misses"])
+        )
 
 
 if __name__ == "__main__":

@@ -110,24 +110,8 @@ class ScanConfig:
     merge_gap_frac: float = 0.35
     """Pieces merge only if the vertical gap between them is under this fraction of the taller
     one."""
-    piece_max_frac: float = 0.75
-    """Blobs shorter than this fraction of their string's digits may be pieces of a broken
-    digit, and are joined when together they have a digit's size."""
-    join_min_confidence: float = 0.9
-    """Two neighbouring blobs of a string, one short (a piece), are read as one broken digit
-    if the joined digit is read with at least this confidence ..."""
-    join_gain: float = 0.1
-    """... and its log-probability beats the two blobs' mean by this much."""
     split_min_aspect: float = 0.85
     """Blobs wider than this x their height may be touching digits and are tried split."""
-    split_gain: float = 0.5
-    """A split is kept if it raises the mean log-probability per digit by this much..."""
-    split_min_confidence: float = 0.7
-    """A blob too wide for one digit is cut only if the pieces are read with this geometric
-    mean confidence."""
-    split_max_confidence: float = 0.8
-    """... and the unsplit blob is read with less confidence than this (a wide 0 read at 0.9
-    is a 0, not two digits)."""
 
     # --- lines
     line_gap_frac: float = 1.6
@@ -197,10 +181,6 @@ class ScanConfig:
     reject_confidence: float = 0.35
     """Blobs the classifier is less sure of than this are not digits (letters, signs); only
     for a classifier without a "not a digit" class, which says so itself."""
-    grouping: str = "rules"
-    """How a string's blobs become digits: ``"search"`` reads every plausible grouping of its
-    pieces and keeps the one the classifier reads best (:mod:`digitscan.grouping`);
-    ``"rules"`` splits and joins blobs by hand-set rules, then asks the classifier."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -211,8 +191,6 @@ class ScanConfig:
                 raise ConfigError(f"ScanConfig.{f.name} must be >= 0, got {value}")
         if self.max_side_px < 200:
             raise ConfigError(f"ScanConfig.max_side_px must be >= 200, got {self.max_side_px}")
-        if self.grouping not in ("search", "rules"):
-            raise ConfigError(f"ScanConfig.grouping must be 'search' or 'rules', got {self.grouping!r}")
         for name in ("min_confidence", "reject_confidence", "max_fill"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ConfigError(f"ScanConfig.{name} must be in [0, 1]")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Set
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,6 @@ log = logging.getLogger(__name__)
 READ_AS_NOT_DIGIT = "read as not a digit"
 #: Why the digits of a string read mostly as "not a digit" are dropped with it.
 IN_PRINTED_WORDS = "in a string read mostly as not digits (printed words)"
-
-#: Touching-digit hypotheses tried for a wide blob: 1 (not touching) up to this many digits.
-MAX_SPLIT_PARTS = 4
 
 
 def make_page(image: NDArray[np.uint8], config: ScanConfig, source: Path | None = None) -> Page:
@@ -163,8 +160,7 @@ def find_strings(
         rejected += signs
         whole_h = float(np.median([c.bbox.h for c in grouped]))
         for line in pieces:
-            merged = segment.merge_pieces(line, config)
-            joined = segment.join_across_borders(merged, borders, config)
+            joined = segment.join_across_borders(line, borders, config)
             boxed, sides = segment.drop_box_sides(joined, leaning, config)
             digits, dropped = segment.drop_punctuation(boxed, config, whole_h)
             rejected += sides + dropped
@@ -213,110 +209,17 @@ def _classify_lines(
     ``frame`` is the original photo's ``(width, height)``; ``images`` the page stages
     (:func:`digitscan.preprocess.prepare`).
     """
-    choose = _choose_by_search if config.grouping == "search" else _choose_by_rules
-    chosen, rejected = choose(lines, config, model, to_original, images)
+    chosen, rejected = _choose_by_search(lines, config, model, to_original, images)
     if config.reject_currency_signs:
         chosen = _drop_currency_signs(chosen, rejected)
     trimmed = []
     for digits in chosen:
         digits, marks = _trim_marks(digits, config)
         rejected += marks
-        digits, marks = _drop_box_corners(digits, images["lines"])
-        rejected += marks
         if digits:
             trimmed.append(digits)
     chosen = _drop_border_marks(trimmed, frame, config, rejected)
     return _drop_small_lines(chosen, config, rejected)
-
-
-def _choose_by_rules(
-    lines: list[list[Candidate]],
-    config: ScanConfig,
-    model: Classifier,
-    to_original: Callable[[BBox], BBox],
-    images: dict[str, NDArray[np.uint8]],
-) -> tuple[list[list[tuple[Digit, Candidate]]], list[Candidate]]:
-    """Classify every candidate and every split hypothesis in one batch, then choose by rules.
-
-    ``images`` are the page stages (:func:`digitscan.preprocess.prepare`).
-    """
-    # Hypotheses: for each candidate, a list of (parts, [pieces]); parts=1 is the blob itself.
-    # Per string too: neighbours that may be one broken digit, read joined.
-    hypotheses: list[tuple[list[list[list[Candidate]]], list[tuple[int, Candidate]], set[int]]] = []
-    batch: list[NDArray[np.uint8]] = []
-    shown: list[Candidate | None] = []  # the blob each image shows (None: a cut piece)
-    for line in lines:
-        per_line = []
-        pitch = segment.box_pitch(line, images["borders"], config, images["binary"])
-        for cand in line:
-            options = [[cand]]
-            aspect = cand.bbox.w / max(1, cand.bbox.h)
-            if aspect > config.split_min_aspect and not segment.fits_one_box(cand, pitch):
-                for parts in range(2, MAX_SPLIT_PARTS + 1):
-                    if aspect < 0.35 * parts:  # pieces would be narrower than any digit
-                        break
-                    pieces = segment.cut(cand, segment.split_points(cand.mask, parts))
-                    if len(pieces) == parts:
-                        options.append(pieces)
-            if aspect > config.digit_max_aspect:
-                trimmed = segment.trim_bars(cand)
-                if (
-                    trimmed is not None
-                    and trimmed.bbox.w <= config.digit_max_aspect * trimmed.bbox.h
-                ):
-                    options.append([trimmed])
-            per_line.append(options)
-            for option in options:
-                batch.extend(digit_image(piece, config) for piece in option)
-                shown.extend(option if len(option) == 1 else [None] * len(option))
-        joins = segment.join_hypotheses(line, config)
-        boxed: dict[int, Candidate] = {}
-        if pitch is not None:
-            boxed = dict(segment.same_box_joins(line, images["borders"], pitch, images["binary"]))
-            joins = sorted({**dict(joins), **boxed}.items(), key=lambda item: item[0])
-        batch.extend(digit_image(joined, config) for _, joined in joins)
-        shown.extend(joined for _, joined in joins)
-        hypotheses.append((per_line, joins, set(boxed)))
-    if not batch:
-        return [], []
-    proba = _classify_with_faint(batch, shown, images, model, config)
-    # Hypotheses compete on how surely their pieces read as digits: a piece read as "not a
-    # digit" (a classifier trained with that class) scores low, as an unsure one does.
-    sure = digit_proba(proba)
-    labels = np.asarray(model.classes_)
-    cursor = 0
-    chosen: list[list[tuple[Digit, Candidate]]] = []
-    rejected: list[Candidate] = []
-    for per_line, joins, one_box in hypotheses:
-        picks = []
-        for options in per_line:
-            scored = []
-            for option in options:
-                p = proba[cursor : cursor + len(option)]
-                imgs = batch[cursor : cursor + len(option)]
-                best = sure[cursor : cursor + len(option)].max(axis=1)
-                cursor += len(option)
-                score = float(np.mean(np.log(np.maximum(best, 1e-6))))
-                scored.append((score, option, p, imgs))
-            picks.append(_choose_hypothesis(scored, options[0][0].bbox, config))
-        read_joined = []
-        for i, joined in joins:
-            p = proba[cursor : cursor + 1]
-            score = float(np.log(max(float(sure[cursor].max()), 1e-6)))
-            read_joined.append((i, (score, [joined], p, batch[cursor : cursor + 1])))
-            cursor += 1
-        digits: list[tuple[Digit, Candidate]] = []
-        not_digits = 0
-        for _, option, p, imgs in _choose_joins(picks, read_joined, config, one_box):
-            for piece, row, img in zip(option, p, imgs, strict=True):
-                digit, why = _as_digit(piece, row, img, labels, config, to_original)
-                if digit is not None:
-                    digits.append((digit, piece))
-                elif why is not None:
-                    rejected.append(replace(piece, rejected=why))
-                    not_digits += why.startswith(READ_AS_NOT_DIGIT)
-        _keep_string(digits, not_digits, chosen, rejected)
-    return chosen, rejected
 
 
 def _choose_by_search(
@@ -356,8 +259,8 @@ def _choose_by_search(
         for group, g in path:
             row, piece = proba[rows[g]], group.piece
             if group.skip:
-                why: str | None = f"{READ_AS_NOT_DIGIT} ({float(not_digit_proba(row[None])[0]):.2f})"
-                digit = None
+                p_not = float(not_digit_proba(row[None])[0])
+                digit, why = None, f"{READ_AS_NOT_DIGIT} ({p_not:.2f})"
             else:
                 digit, why = _as_digit(piece, row, batch[rows[g]], labels, config, to_original)
             if digit is not None:
@@ -409,9 +312,9 @@ def _keep_string(
     rejected: list[Candidate],
 ) -> None:
     """Add a string's digits to ``chosen``, unless it is printed words or a lone suspect."""
-    if digits and not_digits >= 2 * len(digits):
-        # Mostly not digits: printed words (an "l" or an "I" reads as a 1 among them). A
-        # digit with its underline and a full stop beside it is not dropped.
+    if digits and not_digits >= max(len(digits), _WORDS_MIN_NOT_DIGITS):
+        # Mostly not digits: printed words (an "o" reads as a 0, an "l" as a 1 among them).
+        # A number with its underline and a full stop beside it is not dropped.
         rejected += [replace(c, rejected=IN_PRINTED_WORDS) for _, c in digits]
     elif len(digits) == 1 and digits[0][1].suspect:
         rejected.append(replace(digits[0][1], rejected=digits[0][1].suspect))
@@ -419,55 +322,8 @@ def _keep_string(
         chosen.append(digits)
 
 
-def _drop_box_corners(
-    digits: list[tuple[Digit, Candidate]], lines: NDArray[np.uint8]
-) -> tuple[list[tuple[Digit, Candidate]], list[Candidate]]:
-    """Drop a 1 at either end of a string that is the side of the box round it.
-
-    A box's side too short to be found as a line (a small amount box) stays in the ink, is
-    thin and reads as 1. Where it meets the box's top or bottom line, that line, removed,
-    runs from it towards the string and not away from it: a corner. A 1 written in a box
-    and touching its line has the line on both sides.
-    """
-    rejected: list[Candidate] = []
-    if len(digits) < 2:
-        return digits, rejected
-    height = float(np.median([p.bbox.h for _, p in digits]))
-    span = max(4, round(_CORNER_SPAN * height))
-    reach = max(2, round(_CORNER_REACH * height))
-    for end in (-1, 0):
-        digit, piece = digits[end]
-        x, y, w, h = piece.bbox
-        if digit.label != 1 or w > _CORNER_THIN * h:
-            continue
-        shares = []
-        for rows in (slice(max(0, y - reach), y + reach), slice(y + h - reach, y + h + reach)):
-            band = lines[rows] > 0
-            before = band[:, max(0, x - span) : x].any(axis=0)
-            after = band[:, x + w : x + w + span].any(axis=0)
-            sides = [float(part.mean()) if part.size else 0.0 for part in (before, after)]
-            shares.append(sides if end == -1 else sides[::-1])  # (inward, outward)
-        corner = any(inward >= _CORNER_LINE for inward, _ in shares)
-        if corner and all(outward <= 1 - _CORNER_LINE for _, outward in shares):
-            digits = digits[:-1] if end == -1 else digits[1:]
-            rejected.append(replace(piece, rejected="a side of the box round it, read as 1"))
-        if len(digits) < 2:
-            break
-    return digits, rejected
-
-
-#: Box-side test: lines are looked for this far (fraction of the digits' height) either side
-#: of the 1, within this far of its top and bottom ends; a 1 narrower than this fraction of
-#: its height may be a side; a line covering this share of the span towards the string is a
-#: box's top or bottom (and one covering more than the rest of it on the far side runs on).
-#: Measured on 2,257 rendered photos: 3 cheques more read right (box sides read as a trailing
-#: 1), none lost; thinness 0.3 lost a pencil 1 beside a patchy ruled line.
-_CORNER_SPAN = 0.5
-_CORNER_REACH = 0.15
-_CORNER_THIN = 0.2
-_CORNER_LINE = 0.8
-
-
+#: A string is printed words if at least half its pieces, and this many, are not digits.
+_WORDS_MIN_NOT_DIGITS = 3
 #: A suspect blob (a hairline with a digit's size) is a digit if read at least this surely.
 _SUSPECT_SURE = 0.9
 #: A blob closer to the photo's border than this fraction of its shorter side is cut by it.
@@ -759,65 +615,6 @@ def _classify_with_faint(
 #: on 2,257 rendered photos, every blob (cut pieces too) or those under 0.99 or 0.9 gave the
 #: same readings; blobs and joins under 0.99 cost 1-2 ms a photo (every blob: 5 ms).
 _FAINT_BELOW = 0.99
-
-
-def _choose_hypothesis(
-    scored: list[tuple[float, Any, Any, Any]], blob: BBox, config: ScanConfig
-) -> tuple[float, Any, Any, Any]:
-    """Pick between a blob read whole (``scored[0]``) and cut into touching digits.
-
-    Each hypothesis is scored by the mean log-probability of its pieces. A blob wider than
-    any one digit is cut if the best cut reads well (else it stays whole, to be rejected as
-    too wide: a leftover line, a scribble). Otherwise a cut must beat the whole blob by
-    ``split_gain``, and only when the whole blob is read unsurely: a wide 0 read at 0.9 is a
-    0, not two digits.
-    """
-    best = scored[0]
-    if len(scored) > 1 and blob.w > config.digit_max_aspect * blob.h:
-        cut_best = max(scored[1:], key=lambda hypothesis: hypothesis[0])
-        return cut_best if cut_best[0] > np.log(config.split_min_confidence) else best
-    if float(digit_proba(best[2]).max()) < config.split_max_confidence:
-        for candidate in scored[1:]:
-            if candidate[0] > best[0] + config.split_gain:
-                best = candidate
-    return best
-
-
-def _choose_joins(
-    picks: list[tuple[float, Any, Any, Any]],
-    joined: list[tuple[int, tuple[float, Any, Any, Any]]],
-    config: ScanConfig,
-    one_box: Set[int] = frozenset(),
-) -> list[tuple[float, Any, Any, Any]]:
-    """Read two neighbours of a string as one digit where that reads far better.
-
-    ``picks`` are the string's blobs as :func:`_choose_hypothesis` chose them; ``joined``
-    pairs the index of a blob with the hypothesis that it and the next are one digit broken
-    in two (:func:`digitscan.segment.join_hypotheses`). Two blobs each read whole are joined
-    when the joined digit is read with at least ``join_min_confidence`` and its
-    log-probability beats the pair's mean by ``join_gain``: a piece broken off a digit is
-    read unsurely, or surely as a 1 or a 7 beside something that is not a whole digit either.
-    Two blobs in one box of a comb row (the indices ``one_box``) are one digit unless the
-    joined digit is read no more surely than ``_ONE_BOX_SURE``.
-    """
-    out: list[tuple[float, Any, Any, Any] | None] = list(picks)
-    for i, hypothesis in joined:
-        first, second = out[i], out[i + 1]
-        if first is None or second is None or len(first[1]) != 1 or len(second[1]) != 1:
-            continue
-        sure = float(digit_proba(hypothesis[2]).max())
-        if i in one_box and sure > _ONE_BOX_SURE:
-            out[i], out[i + 1] = hypothesis, None
-            continue
-        if sure < config.join_min_confidence:
-            continue
-        if hypothesis[0] > (first[0] + second[0]) / 2 + config.join_gain:
-            out[i], out[i + 1] = hypothesis, None
-    return [pick for pick in out if pick is not None]
-
-
-#: Two blobs in one box are read as one digit if it is read more surely than this.
-_ONE_BOX_SURE = 0.5
 
 
 def _drop_small_lines(

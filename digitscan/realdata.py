@@ -69,7 +69,7 @@ def register_crops(
     """
     tar_path = Path(tar_path)
     try:
-        tar = tarfile.open(tar_path)
+        tar = tarfile.open(tar_path)  # noqa: SIM115 (closed by the with block below)
     except (OSError, tarfile.TarError) as exc:
         raise DataError(f"cannot open the register split ({exc})", path=tar_path) from None
     with tar:
@@ -111,7 +111,9 @@ def load_pen_digits(path: Path | str) -> tuple[NDArray[np.uint8], NDArray[np.uin
         ink = 255 - cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.int16)
         ink = np.clip(ink - np.percentile(ink, 10), 0, 255)
         peak = max(float(ink.max()), 1.0)
-        big = cv2.resize((ink * (255 / peak)).astype(np.uint8), (64, 64), interpolation=cv2.INTER_CUBIC)
+        big = cv2.resize(
+            (ink * (255 / peak)).astype(np.uint8), (64, 64), interpolation=cv2.INTER_CUBIC
+        )
         big[big < 40] = 0  # paper grain left by the scan would widen the ink's box
         out[i] = to_mnist(big)
     return out, labels.astype(np.uint8)
@@ -169,7 +171,8 @@ def harvest_registers(
     Args:
         tar_path: The split's tar.
         read: Reads one BGR image into a :class:`~digitscan.types.Reading`.
-        limit, offset: As :func:`register_crops`.
+        limit: As :func:`register_crops`.
+        offset: As :func:`register_crops`.
         digit_image: Normalises a rejected candidate (e.g.
             :func:`digitscan.pipeline.digit_image` with the config); without it, rejected
             blobs are not harvested.

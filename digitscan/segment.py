@@ -687,81 +687,6 @@ def order_lines(lines: list[list[Candidate]]) -> list[list[Candidate]]:
     return [line for row in rows for line in sorted(row, key=lambda ln: ln[0].bbox.x)]
 
 
-def merge_pieces(line: list[Candidate], config: ScanConfig) -> list[Candidate]:
-    """Join neighbouring small pieces of a string whose union is the size of its digits.
-
-    A digit broken by a faint stroke (a 5's bar off its body, the two loops of an 8) gives
-    pieces each much smaller than the string's digits; side by side or stacked, their union
-    has a digit's height and width. Punctuation stays apart: next to a full-size digit, or
-    alone, a piece does not merge.
-
-    Args:
-        line: A string's candidates, left to right.
-        config: ``small_frac`` (what "small" means) and the union's size limits.
-
-    Returns:
-        The string's candidates, left to right, pieces merged.
-    """
-    if len(line) < 3:
-        return line
-    median_h = full_size_height(line, 0.6)
-    pieces = list(line)
-    changed = True
-    while changed:
-        changed = False
-        for i in range(len(pieces) - 1):
-            a, b = pieces[i], pieces[i + 1]
-            if max(a.bbox.h, b.bbox.h) >= config.piece_max_frac * median_h:
-                continue
-            union = a.bbox.union(b.bbox)
-            gap = b.bbox.x - a.bbox.x2
-            if gap > 0.25 * median_h or union.w > 1.2 * median_h:
-                continue
-            if not 0.7 * median_h <= union.h <= 1.35 * median_h:
-                continue
-            pieces[i : i + 2] = [union_of(a, b)]
-            changed = True
-            break
-    return sorted(pieces, key=lambda c: c.bbox.x)
-
-
-def join_hypotheses(line: list[Candidate], config: ScanConfig) -> list[tuple[int, Candidate]]:
-    """Neighbours of a string that may be one digit broken in two, and their union.
-
-    A pen skip or a faint join breaks a digit into a full-size part and a short piece beside
-    it (an 8's top loop, a 4's left stroke), too far apart for :func:`merge_strokes` and too
-    unequal for :func:`merge_pieces`. Whether they are one digit is for the classifier to
-    say (:func:`digitscan.pipeline._choose_joins`); here only the geometry is checked: one
-    is short beside the string's digits, they are close, and together they have a digit's
-    size.
-
-    Returns:
-        ``(i, union of line[i] and line[i + 1])`` for every such pair.
-    """
-    if len(line) < 2:
-        return []
-    median_h = full_size_height(line, 0.6)
-    pairs = []
-    for i, (a, b) in enumerate(itertools.pairwise(line)):
-        if min(a.bbox.h, b.bbox.h) >= _JOIN_PIECE_FRAC * median_h:
-            continue
-        union = a.bbox.union(b.bbox)
-        if b.bbox.x - a.bbox.x2 > _JOIN_MAX_GAP * median_h:
-            continue
-        if union.w > _JOIN_MAX_SIZE[0] * median_h or union.h > _JOIN_MAX_SIZE[1] * median_h:
-            continue
-        pairs.append((i, union_of(a, b)))
-    return pairs
-
-
-#: One of two pieces of a digit is shorter than this fraction of the string's digits ...
-_JOIN_PIECE_FRAC = 0.8
-#: ... they are at most this fraction of the string's digit height apart ...
-_JOIN_MAX_GAP = 0.25
-#: ... and together at most these times as wide and as tall.
-_JOIN_MAX_SIZE = (1.2, 1.35)
-
-
 def join_across_borders(
     line: list[Candidate], borders: NDArray[np.uint8], config: ScanConfig
 ) -> list[Candidate]:
@@ -992,29 +917,6 @@ def box_pitch(
     return float(min(np.median(np.diff(sides)), np.median(np.diff(centres))))
 
 
-def same_box_joins(
-    line: list[Candidate],
-    borders: NDArray[np.uint8],
-    pitch: float,
-    binary: NDArray[np.uint8] | None = None,
-) -> list[tuple[int, Candidate]]:
-    """Neighbours of a comb row with no box side between them and together narrower than a box.
-
-    A 4 written in two strokes that do not meet, a 9 whose loop came apart: in a row of
-    boxes (``pitch`` apart, :func:`box_pitch`), two blobs within one box are one digit.
-
-    Returns:
-        ``(i, union of line[i] and line[i + 1])`` for every such pair.
-    """
-    pairs = []
-    for i, (a, b) in enumerate(itertools.pairwise(line)):
-        if _apart(a.bbox, b.bbox, borders, binary):
-            continue
-        if a.bbox.union(b.bbox).w <= _ONE_BOX_WIDTH * pitch:
-            pairs.append((i, union_of(a, b)))
-    return pairs
-
-
 def fits_one_box(cand: Candidate, pitch: float | None) -> bool:
     """Whether a blob of a comb row (boxes ``pitch`` apart) fits in one box: one digit."""
     return pitch is not None and cand.bbox.w <= _ONE_BOX_WIDTH * pitch
@@ -1167,7 +1069,7 @@ def split_points(mask: NDArray[np.uint8], parts: int) -> list[int]:
 def cut(cand: Candidate, columns: list[int]) -> list[Candidate]:
     """Cut a candidate at the given columns; each piece is trimmed to its ink."""
     edges = [0, *columns, cand.bbox.w]
-    pieces = (column_piece(cand, left, right) for left, right in zip(edges, edges[1:], strict=False))
+    pieces = (column_piece(cand, a, b) for a, b in zip(edges, edges[1:], strict=False))
     return [piece for piece in pieces if piece is not None]
 
 

@@ -106,7 +106,9 @@ def evaluate(
     start = time.perf_counter()
     predicted = np.asarray(model.predict(x), dtype=np.int64)
     seconds = time.perf_counter() - start
-    n_classes = NOT_DIGIT + 1 if max(y.max(initial=0), predicted.max(initial=0)) == NOT_DIGIT else 10
+    n_classes = (
+        NOT_DIGIT + 1 if max(y.max(initial=0), predicted.max(initial=0)) == NOT_DIGIT else 10
+    )
     confusion = np.zeros((n_classes, n_classes), np.int64)
     np.add.at(confusion, (y, predicted), 1)
     totals = confusion.sum(axis=1)

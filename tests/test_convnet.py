@@ -167,7 +167,9 @@ def test_a_not_a_digit_class_is_learned_when_the_labels_hold_it(tiny_train) -> N
     X, y = tiny_train
     blank_bars = np.zeros((60, 28, 28), np.uint8)
     blank_bars[:, 12:16, 2:26] = 255  # a level dash: not a digit
-    net = small_net(epochs=4).fit(np.concatenate([X, blank_bars]), np.concatenate([y, np.full(60, 10)]))
+    net = small_net(epochs=4).fit(
+        np.concatenate([X, blank_bars]), np.concatenate([y, np.full(60, 10)])
+    )
     assert list(net.classes_) == list(range(11))
     proba = net.predict_proba(blank_bars[:5])
     assert proba.shape == (5, 11)
@@ -189,4 +191,6 @@ def test_warm_start_grows_a_not_a_digit_output_and_keeps_the_digits(tiny_train, 
     assert net.score(*tiny_test) >= before - 0.1
     again = ConvNetClassifier.from_arrays(net.to_arrays())
     assert list(again.classes_) == list(range(11))
-    np.testing.assert_allclose(again.predict_proba(dashes[:3]), net.predict_proba(dashes[:3]), atol=1e-5)
+    np.testing.assert_allclose(
+        again.predict_proba(dashes[:3]), net.predict_proba(dashes[:3]), atol=1e-5
+    )

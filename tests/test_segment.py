@@ -203,21 +203,6 @@ def test_a_digit_written_with_a_fine_pen_is_not_a_hairline(monkeypatch) -> None:
     assert reasons()[0, 1] == segment.HAIRLINE
 
 
-def test_broken_digit_pieces_merge_within_a_string() -> None:
-    line = [
-        blob(100, 100, 25, 40),
-        blob(135, 100, 25, 18),
-        blob(137, 122, 24, 18),
-        blob(170, 100, 25, 40),
-    ]  # two halves of an 8 between two digits
-    merged = segment.merge_pieces(line, CONFIG)
-    assert [c.bbox for c in merged] == [
-        BBox(100, 100, 25, 40),
-        BBox(135, 100, 26, 40),
-        BBox(170, 100, 25, 40),
-    ]
-
-
 def test_a_printed_sign_beside_a_box_is_not_a_digit() -> None:
     borders = np.zeros((300, 600), np.uint8)
     borders[90:160, 148:150] = 255  # the amount box's left border
@@ -387,9 +372,9 @@ def test_trim_bars_cuts_a_long_bar_off_the_body() -> None:
     assert segment.trim_bars(Candidate(BBox(0, 0, 50, 60), ring)) is None
 
 
-def test_two_blobs_in_one_box_of_a_comb_row_are_one_digit() -> None:
+def test_a_comb_rows_pitch_is_found_and_a_blob_that_fits_a_box_is_one() -> None:
     # Boxes 50 px apart, one side not found; the third box holds two pieces (a 4 whose
-    # strokes do not meet).
+    # strokes do not meet: read joined by the grouping search, see test_grouping).
     borders = np.zeros((300, 600), np.uint8)
     for i in (0, 1, 2, 3, 5, 6):
         borders[90:155, 88 + 50 * i] = 255
@@ -397,8 +382,6 @@ def test_two_blobs_in_one_box_of_a_comb_row_are_one_digit() -> None:
     line += [blob(214, 100, 10, 45)] + [blob(250 + 50 * i, 100, 25, 45) for i in range(3)]
     pitch = segment.box_pitch(line, borders, CONFIG)
     assert pitch == pytest.approx(50, rel=0.1)  # sides, or blob centres if closer
-    joins = segment.same_box_joins(line, borders, pitch)
-    assert [(i, joined.bbox) for i, joined in joins] == [(2, BBox(198, 100, 26, 45))]
     assert segment.fits_one_box(line[0], pitch) and not segment.fits_one_box(
         blob(0, 0, 46, 45), pitch
     )

@@ -157,7 +157,8 @@ def test_shipped_model_files_are_small() -> None:
         assert weights.stat().st_size < 5 * 1024 * 1024, weights
 
 
-@pytest.mark.parametrize(("name", "minimum"), [("convnet", 0.995), ("mlp", 0.982)])
+# Read as "not a digit" counts as wrong: the convnet's digits alone read 99.69%.
+@pytest.mark.parametrize(("name", "minimum"), [("convnet", 0.994), ("mlp", 0.985)])
 def test_shipped_accuracy_on_full_mnist(name: str, minimum: float, shared_mnist: Path) -> None:
     from digitscan import load_mnist
 
@@ -176,11 +177,13 @@ def test_shipped_convnet_learnt_from_photo_crops(shared_mnist: Path) -> None:
 
     model = load_model("convnet")
     card = model.card_
-    members = card["training"]["members"]
+    # Trained on from the previous release's two nets (each trained with photos' crops) ...
+    members = card["training"]["base_card"]["members"]
     assert len(members) == len(model.estimators_) == 2
     assert all(member["training"]["photos"]["photos"] >= 1000 for member in members)
-    measured = card["metrics"]["photo_crops_test"]
-    assert measured["photos"] >= 100 and measured["accuracy"] >= 0.98
+    # ... with more photos' crops among its sources, held out in part and measured.
+    measured = card["metrics"]["held_out crops photo-crops.npz"]
+    assert measured["n"] >= 1000 and measured["accuracy"] >= 0.98
     crops = photo_crops(*load_mnist(shared_mnist, "test"), 30, seed=12345, jobs=2)
     assert model.score(crops.images, crops.labels) >= measured["accuracy"] - 0.02
 
@@ -224,5 +227,6 @@ def test_shipped_convnet_is_two_networks_averaged(tiny_test) -> None:
     assert isinstance(model, AveragedConvNets) and len(model.estimators_) == 2
     mean = sum(net.predict_proba(X) for net in model.estimators_) / 2
     np.testing.assert_allclose(model.predict_proba(X), mean, rtol=1e-5)
-    seeds = [m["training"]["seed"] for m in model.card_["training"]["members"]]
+    members = model.card_["training"]["base_card"]["members"]
+    seeds = [m["training"]["seed"] for m in members]
     assert len(set(seeds)) == 2  # trained alike with different seeds

@@ -22,13 +22,19 @@ def _crops(tmp_path: Path) -> Path:
     dashes = np.zeros((40, 28, 28), np.uint8)
     dashes[:, 12:16, 3:25] = 255
     path = tmp_path / "crops.npz"
-    np.savez(path, images=np.concatenate([x[:60], dashes]), labels=np.concatenate([y[:60], np.full(40, 10)]))
+    np.savez(
+        path,
+        images=np.concatenate([x[:60], dashes]),
+        labels=np.concatenate([y[:60], np.full(40, 10)]),
+    )
     return path
 
 
 def test_teach_grows_a_not_a_digit_class_and_records_it(tmp_path: Path) -> None:
     x, y = load_mnist(TINY, "train")
-    net = ConvNetClassifier(channels=(4, 8), kernels=(3, 3), hidden=16, epochs=2, augment=False).fit(x, y)
+    net = ConvNetClassifier(
+        channels=(4, 8), kernels=(3, 3), hidden=16, epochs=2, augment=False
+    ).fit(x, y)
     base = save_model(net, tmp_path / "base", "convnet", {"training": {"command": "test"}})
     real = RealData(pen_digits=None, crops=(_crops(tmp_path),), rejects=60, holdout=0.2)
     result = teach_real(base, TINY, real, tmp_path / "out", epochs=1, seed=3)

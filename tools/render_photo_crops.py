@@ -37,8 +37,10 @@ def main() -> None:
     start = time.perf_counter()
     crops = photo_crops(images, labels, args.photos, seed=args.seed, jobs=args.jobs)
     np.savez_compressed(args.out, images=crops.images, labels=crops.labels)
-    print(f"{crops.photos} photos, {crops.digits} digits, {len(crops.labels)} crops "
-          f"({time.perf_counter() - start:.0f} s)")
+    print(
+        f"{crops.photos} photos, {crops.digits} digits, {len(crops.labels)} crops "
+        f"({time.perf_counter() - start:.0f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,11 @@ def digit_proba(proba: NDArray[np.float32]) -> NDArray[np.float32]:
 
 
 def digitness(proba: NDArray[np.float32]) -> NDArray[np.float32]:
-    """How surely each row is a digit ``(N,)``: 1 - p(not a digit) for a classifier with that
-    class; for one without, the most probable digit's probability (all it can say)."""
+    """How surely each row is a digit ``(N,)``.
+
+    That is 1 - p(not a digit) for a classifier with that class; for one without, the most
+    probable digit's probability (all it can say).
+    """
     if proba.shape[1] > NOT_DIGIT:
         return 1 - proba[:, NOT_DIGIT]
     return proba.max(axis=1)

@@ -3,9 +3,9 @@
 Architecture (defaults): for each of ``channels``: 'same' convolution (``kernels``) -> batch
 norm -> ReLU -> 2x2 max pool; then a dense layer of ``hidden`` units with ReLU and dropout,
 then one logit per class and softmax: the ten digits, and "not a digit" (:data:`NOT_DIGIT`)
-when the training labels hold it. Trained with softmax cross-entropy, AdamW (decoupled weight decay),
-one warm-up epoch and a cosine learning-rate decay, and (by default) the photo augmentation of
-:mod:`digitscan.augment` drawn anew every epoch. Everything random comes from one
+when the training labels hold it. Trained with softmax cross-entropy, AdamW (decoupled weight
+decay), one warm-up epoch and a cosine learning-rate decay, and (by default) the photo
+augmentation of :mod:`digitscan.augment` drawn anew every epoch. Everything random comes from one
 ``numpy.random.Generator`` seeded by ``random_state``, so the same seed, data and machine give
 the same weights.
 """

@@ -28,7 +28,8 @@ class AveragedConvNets(DigitEstimator):
         estimators: The member networks (fitted, or fitted by :meth:`fit`).
 
     Attributes:
-        classes_: The members' classes: ``array([0, ..., 9])``, with 10 (not a digit) if trained on it.
+        classes_: The members' classes: ``array([0, ..., 9])``, with 10 (not a digit) if
+            trained on it.
         estimators_: The fitted members.
 
     Example:

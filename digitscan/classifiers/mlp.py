@@ -15,12 +15,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from digitscan.classifiers.base import (
-    classes_for,
     N_PIXELS,
     DigitEstimator,
     EpochReport,
     TrainingData,
     check_images,
+    classes_for,
 )
 from digitscan.errors import ConfigError
 
