@@ -42,6 +42,7 @@ from pathlib import Path  # noqa: E402
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
+from photos import edit_distance  # noqa: E402 (bench/photos.py, beside this script)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -59,16 +60,6 @@ def _grids():  # this checkout's grids module, also when --ref runs an older pac
 _GRIDS = _grids()
 digits_by_row, warp_grid = _GRIDS.digits_by_row, _GRIDS.warp_grid
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
-
-
-def edit_distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 def register_crops(tar_path: Path, limit: int | None) -> Iterator[tuple[str, np.ndarray, str]]:
