@@ -115,6 +115,9 @@ class DrawingPad:
 
 
 def top3(digit: Digit) -> list[tuple[int, float]]:
-    """A digit's three likeliest labels and their probabilities, likeliest first."""
-    order = np.argsort(digit.proba)[::-1][:3]
+    """A digit's three likeliest digits and their probabilities, likeliest first.
+
+    A classifier's "not a digit" probability (its eleventh column) is not a label to offer.
+    """
+    order = np.argsort(digit.proba[:10])[::-1][:3]
     return [(int(k), float(digit.proba[k])) for k in order]

@@ -46,6 +46,7 @@ def test_pad_reads_what_is_drawn() -> None:
         best = top3(digit)
         assert len(best) == 3 and best[0][0] == digit.label
         assert best[0][1] >= best[1][1] >= best[2][1]
+        assert all(0 <= label <= 9 for label, _ in best)  # never "not a digit" (10)
     picture = pad.render()
     assert picture.shape == (pad.canvas.shape[0] + PANEL_H, pad.canvas.shape[1], 3)
     assert (picture[: pad.canvas.shape[0]] != pad.canvas).any()  # digit boxes drawn
