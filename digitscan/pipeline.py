@@ -1,12 +1,13 @@
 """The reading pipeline: a loaded page in, a :class:`Reading` out.
 
 Stages, each recorded as a :class:`Step`:
-working resolution -> grey -> flat illumination, paper mask -> adaptive threshold -> deskew
--> ruled lines and boxes removed -> blobs (specks, frames, hairlines, page-edge slivers
-rejected) -> broken strokes merged -> strings -> split at box borders -> broken pieces joined
--> punctuation out -> touching digits cut -> MNIST normalisation -> classification (one
-batch; unsure digits read again with the faint strokes round them, :mod:`digitscan.faint`)
--> non-digits, box sides and stray strings rejected.
+working resolution (from the text's height for a small image) -> grey -> flat illumination,
+paper mask -> adaptive threshold -> deskew -> ruled lines and boxes removed -> blobs (specks,
+frames, hairlines, page-edge slivers rejected) -> broken strokes merged -> strings -> split at
+box borders -> punctuation out -> units and groups of each string (:mod:`digitscan.grouping`)
+-> MNIST normalisation -> classification (one batch; unsure digits read again with the faint
+strokes round them, :mod:`digitscan.faint`) -> the best grouping of each string (not-digits
+skipped) -> signs, marks and stray strings rejected.
 """
 
 from __future__ import annotations
