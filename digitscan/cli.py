@@ -317,16 +317,21 @@ def data_option(help_text: str) -> Callable[..., Any]:
     )
 
 
+def out_dir_option(help_text: str) -> Callable[..., Any]:
+    """``--out DIR``: where a command that writes a model puts it."""
+    return click.option(
+        "--out",
+        "out_dir",
+        required=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help=help_text,
+    )
+
+
 def model_out_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """``--out DIR`` and ``--test-photos N``, shared by the commands that write a model."""
     options = [
-        click.option(
-            "--out",
-            "out_dir",
-            required=True,
-            type=click.Path(file_okay=False, path_type=Path),
-            help="Folder to write NAME.json and the weights (and a training curve) into.",
-        ),
+        out_dir_option("Folder to write NAME.json and the weights (and a training curve) into."),
         click.option(
             "--test-photos",
             type=click.IntRange(min=0),
@@ -469,13 +474,7 @@ def average(
 @cli.command()
 @click.argument("base")
 @data_option("Folder with the four MNIST IDX files.")
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write NAME.json and the weights into.",
-)
+@out_dir_option("Folder to write NAME.json and the weights into.")
 @click.option(
     "--pen-digits",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 from digitscan import segment
 from digitscan.classifiers.base import digitness, not_digit_proba
 from digitscan.config import ScanConfig
-from digitscan.types import BBox, Candidate
+from digitscan.types import Candidate
 
 #: A blob is cut into at most this many digits.
 MAX_PARTS = 4
@@ -176,8 +176,3 @@ def best_grouping(
         path.append((groups[g], g))
         at = groups[g].first
     return path[::-1]
-
-
-def bbox_of(groups: list[Group]) -> BBox:
-    """The box round the pieces of some groups."""
-    return BBox.around(g.piece.bbox for g in groups)

@@ -53,17 +53,17 @@ def resize_to_working(
         The scaled image and the scale, original pixels per working pixel (> 1 when shrunk,
         < 1 when enlarged, 1 when unchanged).
     """
-    h, w = image.shape[:2]
-    longest = max(h, w)
+    scale = _size_scale(max(image.shape[:2]), max_side_px, min_side_px)
+    return resize_by(image, scale), scale
+
+
+def _size_scale(longest: int, max_side_px: int, min_side_px: int) -> float:
+    """Original pixels per working pixel that bring ``longest`` between the two sizes."""
     if longest > max_side_px:
-        target, interpolation = max_side_px, cv2.INTER_AREA
-    elif longest < min_side_px:
-        target, interpolation = min_side_px, cv2.INTER_CUBIC
-    else:
-        return image, 1.0
-    scale = longest / target
-    size = (max(1, round(w / scale)), max(1, round(h / scale)))
-    return cv2.resize(image, size, interpolation=interpolation), scale
+        return longest / max_side_px
+    if longest < min_side_px:
+        return longest / min_side_px
+    return 1.0
 
 
 def estimate_text_height(image: NDArray[np.uint8]) -> float | None:
@@ -143,13 +143,10 @@ def working_scale(image: NDArray[np.uint8], config: ScanConfig) -> tuple[float, 
         longest side of the page the stages measure by, in working pixels.
     """
     longest = max(image.shape[:2])
-    max_side = config.max_side_px
-    min_side = min(config.min_side_px, max_side)
-    if longest > max_side:
-        return longest / max_side, max_side
-    if longest >= min_side:
-        return 1.0, longest
-    scale = longest / min_side
+    min_side = min(config.min_side_px, config.max_side_px)
+    scale = _size_scale(longest, config.max_side_px, min_side)
+    if scale >= 1.0:  # shrunk to max_side_px, or kept
+        return scale, round(longest / scale)
     height = estimate_text_height(image) if config.text_height_px else None
     if height is None:
         return scale, min_side

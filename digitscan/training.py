@@ -539,7 +539,8 @@ def teach_real(
     test_images, test_labels, test_files = load_mnist_with_sources(data_dir, "test")
     parts: dict[str, tuple[NDArray[np.uint8], NDArray[np.int64]]] = {}
     if real.pen_digits is not None:
-        parts["pen digits"] = _as_parts(*load_pen_digits(real.pen_digits))
+        pen_x, pen_y = load_pen_digits(real.pen_digits)
+        parts["pen digits"] = (pen_x, pen_y.astype(np.int64))
     for path in real.crops:
         with np.load(path, allow_pickle=False) as data:
             x, y = data["images"], data["labels"].astype(np.int64)
@@ -622,10 +623,6 @@ def teach_real(
     }
     card_path = save_model(model, out_dir, name, card)
     return AverageResult(card_path, test_report, None)
-
-
-def _as_parts(x: NDArray[np.uint8], y: NDArray[Any]) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
-    return x, np.asarray(y, np.int64)
 
 
 def code_commit(package_dir: Path | None = None) -> str | None:
