@@ -176,3 +176,61 @@ def best_grouping(
         path.append((groups[g], g))
         at = groups[g].first
     return path[::-1]
+
+
+def aligned_grouping(
+    groups: list[Group],
+    proba: NDArray[np.float32],
+    n_units: int,
+    classes: NDArray[np.int64],
+    label: str,
+) -> list[tuple[Group, int, int | None]] | None:
+    """The likeliest grouping that reads exactly ``label``: forced alignment, for training.
+
+    As :func:`best_grouping`, but a digit group on the path must be the label's next digit
+    and scores ``log p(that digit)``; a skip scores ``log p(not a digit)``. This lines up a
+    string's known reading with its ink without per-digit boxes, also where the free reading
+    misreads, joins or drops a digit.
+
+    Returns:
+        The path's groups left to right, each with its row index and the index of the label
+        digit it is (None for a skip); None if no grouping has as many digits as the label.
+    """
+    column = {int(c): i for i, c in enumerate(classes)}
+    if any(not ch.isdigit() or int(ch) not in column for ch in label):
+        return None
+    wanted = [column[int(ch)] for ch in label]
+    skip = np.log(np.maximum(not_digit_proba(proba), _FLOOR))
+    logp = np.log(np.maximum(proba, _FLOOR))
+    n = len(wanted)
+    best = np.full((n_units + 1, n + 1), -np.inf)
+    best[0, 0] = 0.0
+    back: dict[tuple[int, int], tuple[int, int]] = {}
+    by_stop: dict[int, list[int]] = {}
+    for g, group in enumerate(groups):
+        by_stop.setdefault(group.stop, []).append(g)
+    for stop in range(1, n_units + 1):
+        for g in by_stop.get(stop, []):
+            group = groups[g]
+            for k in range(n + 1):
+                before = best[group.first, k]
+                if before == -np.inf:
+                    continue
+                if group.skip:
+                    to, score = k, before + skip[g]
+                elif k < n:
+                    to, score = k + 1, before + logp[g, wanted[k]]
+                else:
+                    continue
+                if score > best[stop, to]:
+                    best[stop, to] = score
+                    back[(stop, to)] = (g, k)
+    if best[n_units, n] == -np.inf:
+        return None
+    path: list[tuple[Group, int, int | None]] = []
+    at, k = n_units, n
+    while at > 0:
+        g, k_before = back[(at, k)]
+        path.append((groups[g], g, None if groups[g].skip else k_before))
+        at, k = groups[g].first, k_before
+    return path[::-1]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -223,15 +223,47 @@ def _classify_lines(
     return _drop_small_lines(chosen, config, rejected)
 
 
-def _choose_by_search(
+@dataclass(frozen=True, slots=True)
+class ScoredString:
+    """One string cut into units, every group of them worth reading, and where each is scored.
+
+    ``rows[g]`` is the row of :attr:`Scores.proba` (and :attr:`Scores.images`) that scores
+    ``groups[g]``.
+    """
+
+    units: grouping.Units
+    groups: list[grouping.Group]
+    rows: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """Every string's groups classified in one batch (:func:`score_strings`).
+
+    Attributes:
+        strings: One :class:`ScoredString` per string, top to bottom.
+        images: uint8 ``(N, 28, 28)``: each scored piece as the classifier saw it.
+        proba: float32 ``(N, C)``: its class probabilities.
+        classes: The classifier's ``classes_`` (the columns of ``proba``).
+    """
+
+    strings: list[ScoredString]
+    images: NDArray[np.uint8]
+    proba: NDArray[np.float32]
+    classes: NDArray[np.int64]
+
+
+def score_strings(
     lines: list[list[Candidate]],
     config: ScanConfig,
     model: Classifier,
-    to_original: Callable[[BBox], BBox],
     images: dict[str, NDArray[np.uint8]],
-) -> tuple[list[list[tuple[Digit, Candidate]]], list[Candidate]]:
-    """Read each string as the best grouping of its pieces (:mod:`digitscan.grouping`)."""
-    per_line = []
+) -> Scores | None:
+    """Cut each string into units and groups (:mod:`digitscan.grouping`) and classify them all.
+
+    Returns None when there is nothing to classify.
+    """
+    strings = []
     batch: list[NDArray[np.uint8]] = []
     shown: list[Candidate | None] = []
     for line in lines:
@@ -246,15 +278,36 @@ def _choose_by_search(
             rows.append(len(batch))
             batch.append(digit_image(group.piece, config))
             shown.append(group.piece if group.whole else None)
-        per_line.append((units, groups, rows))
+        strings.append(ScoredString(units, groups, rows))
     if not batch:
-        return [], []
+        return None
     proba = _classify_with_faint(batch, shown, images, model, config)
-    labels = np.asarray(model.classes_)
+    return Scores(strings, np.stack(batch), proba, np.asarray(model.classes_))
+
+
+def score_image(image: NDArray[np.uint8], config: ScanConfig, model: Classifier) -> Scores | None:
+    """:func:`score_strings` of a BGR image, segmented as :func:`read_page` would."""
+    images, _skew, _to_original, strings, _rejected = segment_page(make_page(image, config), config)
+    return score_strings(strings, config, model, images)
+
+
+def _choose_by_search(
+    lines: list[list[Candidate]],
+    config: ScanConfig,
+    model: Classifier,
+    to_original: Callable[[BBox], BBox],
+    images: dict[str, NDArray[np.uint8]],
+) -> tuple[list[list[tuple[Digit, Candidate]]], list[Candidate]]:
+    """Read each string as the best grouping of its pieces (:mod:`digitscan.grouping`)."""
+    scores = score_strings(lines, config, model, images)
+    if scores is None:
+        return [], []
+    proba = scores.proba
     chosen: list[list[tuple[Digit, Candidate]]] = []
     rejected: list[Candidate] = []
-    for units, groups, rows in per_line:
-        path = grouping.best_grouping(groups, proba[rows], len(units.pieces))
+    for string in scores.strings:
+        rows, groups = string.rows, string.groups
+        path = grouping.best_grouping(groups, proba[rows], len(string.units.pieces))
         digits: list[tuple[Digit, Candidate]] = []
         not_digits = 0
         for group, g in path:
@@ -263,7 +316,8 @@ def _choose_by_search(
                 p_not = float(not_digit_proba(row[None])[0])
                 digit, why = None, f"{READ_AS_NOT_DIGIT} ({p_not:.2f})"
             else:
-                digit, why = _as_digit(piece, row, batch[rows[g]], labels, config, to_original)
+                image = scores.images[rows[g]]
+                digit, why = _as_digit(piece, row, image, scores.classes, config, to_original)
             if digit is not None:
                 digits.append((digit, piece))
             elif why is not None:
@@ -296,7 +350,7 @@ def _as_digit(
     sure = float(row[label_index])
     if len(labels) <= NOT_DIGIT and sure < config.reject_confidence:
         return None, f"not a digit (best guess {labels[label_index]} at {sure:.2f})"
-    if piece.suspect and (labels[label_index] == 1 or sure < _SUSPECT_SURE):
+    if piece.suspect and labels[label_index] == 1:  # a straight hairline normalised is a 1
         return None, piece.suspect
     if sure < config.min_confidence:
         return None, None
@@ -312,21 +366,17 @@ def _keep_string(
     chosen: list[list[tuple[Digit, Candidate]]],
     rejected: list[Candidate],
 ) -> None:
-    """Add a string's digits to ``chosen``, unless it is printed words or a lone suspect."""
+    """Add a string's digits to ``chosen``, unless it is printed words."""
     if digits and not_digits >= max(len(digits), _WORDS_MIN_NOT_DIGITS):
         # Mostly not digits: printed words (an "o" reads as a 0, an "l" as a 1 among them).
         # A number with its underline and a full stop beside it is not dropped.
         rejected += [replace(c, rejected=IN_PRINTED_WORDS) for _, c in digits]
-    elif len(digits) == 1 and digits[0][1].suspect:
-        rejected.append(replace(digits[0][1], rejected=digits[0][1].suspect))
     elif digits:
         chosen.append(digits)
 
 
 #: A string is printed words if at least half its pieces, and this many, are not digits.
 _WORDS_MIN_NOT_DIGITS = 3
-#: A suspect blob (a hairline with a digit's size) is a digit if read at least this surely.
-_SUSPECT_SURE = 0.9
 #: A blob closer to the photo's border than this fraction of its shorter side is cut by it.
 _FRAME_TOUCH_FRAC = 0.005
 #: A lone digit near the photo's border read less surely than this is a mark, not a number.

@@ -4,12 +4,11 @@ The data folder (``../shared/data`` in development, see its README) holds:
 
 - ``registers/{train,validation}.tar``: column crops of scanned parish registers, each with the
   row's running number as written (``labels.csv``: ``filename,label``). A label gives the
-  string, not where its digits are, so :func:`harvest_registers` reads each crop with the
-  current reader and keeps the crops that line up with the label: the digits of a string read
-  with as many digits as the label (labelled from the label, so misread digits are kept with
-  their true label), and, as "not a digit" examples, what was read beside a label found
-  whole in the reading (printed footers, ruling, specks read as digits) and the blobs the
-  reader set aside on crops it read right.
+  string, not where its digits are, so :func:`harvest_registers` lines each label up with
+  the crop's ink by the reader's own scores (forced alignment: the grouping of the pieces
+  that reads exactly the label) and keeps the digits it finds, labelled from the label (so
+  misread, joined and dropped digits are kept with their true label), and, as "not a digit"
+  examples, what that grouping skips and pieces of two digits together.
 - ``pen-digits-16px/digits.npz``: 16x16 colour scans of pen digits from forms (European 1s and
   7s); :func:`load_pen_digits` brings them to MNIST's form.
 
@@ -23,17 +22,18 @@ import io
 import logging
 import tarfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from digitscan.classifiers.base import NOT_DIGIT
+from digitscan.classifiers.base import NOT_DIGIT, digit_proba, digitness
 from digitscan.errors import DataError
+from digitscan.grouping import Group, aligned_grouping, best_grouping
 from digitscan.normalize import to_mnist
+from digitscan.pipeline import Scores
 
 log = logging.getLogger(__name__)
 
@@ -119,27 +119,6 @@ def load_pen_digits(path: Path | str) -> tuple[NDArray[np.uint8], NDArray[np.uin
     return out, labels.astype(np.uint8)
 
 
-def align(read: str, label: str) -> list[int | None] | None:
-    """Which read digit is which label digit: one entry per read digit, or None if unsure.
-
-    The entry is the index of the label digit the read digit stands for, or None for a read
-    digit that is not part of the label. Returns None where the two do not line up surely:
-
-    - as many digits read as written: position by position, if at least half agree (so a
-      single digit misread is never harvested: it might be something else read instead);
-    - more digits read: where the label occurs exactly once in the reading, the rest are not
-      digits (a footer or a ruling read as digits).
-    """
-    if len(read) == len(label):
-        agree = sum(a == b for a, b in zip(read, label, strict=True))
-        return list(range(len(read))) if 2 * agree >= len(read) and agree else None
-    starts = [i for i in range(len(read) - len(label) + 1) if read.startswith(label, i)]
-    if len(read) > len(label) and len(starts) == 1:
-        at = starts[0]
-        return [i - at if at <= i < at + len(label) else None for i in range(len(read))]
-    return None
-
-
 def is_bar(digit: NDArray[np.uint8]) -> bool:
     """Whether a normalised crop is a plain bar, upright or slanting: a 1's shape.
 
@@ -154,28 +133,45 @@ def is_bar(digit: NDArray[np.uint8]) -> bool:
     return bool(min(w, h) + 1 <= BAR_MAX_WIDTH_FRAC * (max(w, h) + 1))
 
 
+#: A piece left out of the label's reading is no "not a digit" example if it reads as one
+#: digit at least this surely: a crop also shows other rows' numbers.
+SKIPPED_MAX_SURE = 0.5
 #: A normalised crop no wider across than this share of its length is a bar (a 1's shape).
 BAR_MAX_WIDTH_FRAC = 0.4
 
 
 def harvest_registers(
     tar_path: Path | str,
-    read: Callable[[NDArray[np.uint8]], Any],
+    score: Callable[[NDArray[np.uint8]], Scores | None],
     *,
     limit: int | None = None,
     offset: int = 0,
-    digit_image: Callable[[Any], NDArray[np.uint8]] | None = None,
+    negatives_per_crop: int = 2,
 ) -> Harvest:
-    """Cut labelled crops out of a register split with a reader (see the module docstring).
+    """Cut labelled crops out of a register split by forced alignment (module docstring).
+
+    Each crop's strings are scored (every grouping of their pieces classified), and the
+    grouping that reads exactly the label is found
+    (:func:`digitscan.grouping.aligned_grouping`). The crop is used where that grouping is
+    anchored by the free reading: at least half of the label's digits are read from the same
+    pieces as the best grouping (:func:`digitscan.grouping.best_grouping`) reads, whatever
+    digit it makes of them. Then:
+
+    - each digit group of the aligned grouping is that label digit, also where the free
+      reading misread, joined or dropped it;
+    - each piece the aligned grouping skips is "not a digit", unless it is a plain bar (which
+      normalised cannot be told from a 1: :func:`is_bar`) or reads as one digit surely (a
+      crop also shows numbers of other rows: digits, but not the label's);
+    - where every digit of the label is read from the free reading's pieces, up to
+      ``negatives_per_crop`` groups holding two of its digits or more are "not a digit" too,
+      the likeliest digits first (the mistakes the grouping must not make).
 
     Args:
         tar_path: The split's tar.
-        read: Reads one BGR image into a :class:`~digitscan.types.Reading`.
+        score: Scores one BGR image (:func:`digitscan.pipeline.score_image` with a model).
         limit: As :func:`register_crops`.
         offset: As :func:`register_crops`.
-        digit_image: Normalises a rejected candidate (e.g.
-            :func:`digitscan.pipeline.digit_image` with the config); without it, rejected
-            blobs are not harvested.
+        negatives_per_crop: See above.
 
     Returns:
         The :class:`Harvest`.
@@ -185,25 +181,70 @@ def harvest_registers(
     seen = aligned = 0
     for _name, image, label in register_crops(tar_path, limit=limit, offset=offset):
         seen += 1
-        reading = read(image)
-        digits = [d for line in reading.lines for d in line.digits]
-        roles = align("".join(str(d.label) for d in digits), label)
-        if roles is None:
+        scores = score(image)
+        if scores is None:
+            continue
+        groups, rows, n_units = _one_string(scores)
+        proba = scores.proba[rows]
+        path = aligned_grouping(groups, proba, n_units, scores.classes, label)
+        if path is None:
+            continue
+        free = {
+            (group.first, group.stop)
+            for group, _ in best_grouping(groups, proba, n_units)
+            if not group.skip
+        }
+        digit_spans = [(group.first, group.stop) for group, _, k in path if k is not None]
+        anchored = sum(span in free for span in digit_spans)
+        if 2 * anchored < len(label):
             continue
         aligned += 1
-        for digit, role in zip(digits, roles, strict=True):
-            if role is not None:
-                images.append(digit.image28)
-                labels.append(int(label[role]))
-            elif not is_bar(digit.image28):
-                images.append(digit.image28)
+        for _group, g, k in path:
+            crop = scores.images[rows[g]]
+            if k is not None:
+                images.append(crop)
+                labels.append(int(label[k]))
+            elif not is_bar(crop) and digit_proba(proba[g : g + 1]).max() < SKIPPED_MAX_SURE:
+                images.append(crop)
                 labels.append(NOT_DIGIT)
-        if digit_image is not None and all(r is not None for r in roles):
-            for cand in reading.rejected:
-                crop = digit_image(cand)
-                if crop.any() and not is_bar(crop):
-                    images.append(crop)
-                    labels.append(NOT_DIGIT)
+        if anchored == len(label) and negatives_per_crop:
+            wrong = [scores.images[rows[g]] for g in _wrong_groups(groups, digit_spans, proba)]
+            wrong = [crop for crop in wrong if not is_bar(crop)][:negatives_per_crop]
+            images += wrong
+            labels += [NOT_DIGIT] * len(wrong)
     if not images:
         return Harvest(np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8), seen, aligned)
     return Harvest(np.stack(images), np.asarray(labels, np.uint8), seen, aligned)
+
+
+def _one_string(scores: Scores) -> tuple[list[Group], list[int], int]:
+    """All strings' groups as one string (units numbered on), with their rows in the batch."""
+    groups: list[Group] = []
+    rows: list[int] = []
+    offset = 0
+    for string in scores.strings:
+        groups += [
+            replace(group, first=group.first + offset, stop=group.stop + offset)
+            for group in string.groups
+        ]
+        rows += string.rows
+        offset += len(string.units.pieces)
+    return groups, rows, offset
+
+
+def _wrong_groups(
+    groups: list[Group], digit_spans: list[tuple[int, int]], proba: NDArray[np.float32]
+) -> list[int]:
+    """Groups holding two label digits or more whole, the likeliest digits first.
+
+    (A piece cut across two digits, or part of one, is no sure "not a digit": the right of a
+    1 with the left of a 4 can look like a 4, a 5's body without its flag is still a 5.)
+    """
+    wrong = []
+    for g, group in enumerate(groups):
+        if group.skip:
+            continue
+        held = [(a, b) for a, b in digit_spans if group.first <= a and b <= group.stop]
+        if len(held) >= 2:
+            wrong.append(g)
+    return sorted(wrong, key=lambda g: -float(digitness(proba[g : g + 1])[0]))

@@ -74,3 +74,32 @@ def test_without_a_not_a_digit_class_nothing_is_skipped() -> None:
     skip = grouping.Group(0, 1, whole.piece, whole=True, skip=True)
     proba = proba_rows([(3, 0.2), (3, 0.2)], classes=10)
     assert [g for g, _ in grouping.best_grouping([whole, skip], proba, 1)] == [whole]
+
+
+def test_aligned_grouping_reads_the_label_where_the_free_reading_does_not() -> None:
+    whole = grouping.Group(0, 2, blob(0, 60), whole=True)
+    skip = grouping.Group(0, 2, whole.piece, whole=True, skip=True)
+    left = grouping.Group(0, 1, blob(0, 28), whole=False)
+    right = grouping.Group(1, 2, blob(30, 28), whole=False)
+    speck = grouping.Group(2, 3, blob(70, 8, h=8), whole=True)
+    speck_skip = grouping.Group(2, 3, speck.piece, whole=True, skip=True)
+    groups = [whole, skip, left, right, speck, speck_skip]
+    classes = np.arange(11)
+    # Read freely as one wide 0 beside a speck; the label "17" must be the two halves,
+    # each labelled though one half reads as a 4, and the speck skipped.
+    proba = proba_rows([(0, 0.9), (0, 0.9), (1, 0.8), (4, 0.6), (10, 0.9), (10, 0.9)])
+    free = [g for g, _ in grouping.best_grouping(groups, proba, 3)]
+    assert free == [whole, speck_skip]
+    path = grouping.aligned_grouping(groups, proba, 3, classes, "17")
+    assert path is not None
+    assert [(g, k) for g, _, k in path] == [(left, 0), (right, 1), (speck_skip, None)]
+    # One digit: the whole blob; three digits: the speck must be the third.
+    assert [g for g, _, _ in grouping.aligned_grouping(groups, proba, 3, classes, "0")] == [
+        whole,
+        speck_skip,
+    ]
+    three = grouping.aligned_grouping(groups, proba, 3, classes, "175")
+    assert [k for _, _, k in three] == [0, 1, 2] and three[2][0] is speck
+    # More digits than any grouping has, or a label that is no digit string: no alignment.
+    assert grouping.aligned_grouping(groups, proba, 3, classes, "1750") is None
+    assert grouping.aligned_grouping(groups, proba, 3, classes, "1a") is None

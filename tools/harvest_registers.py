@@ -2,6 +2,9 @@
 
     python tools/harvest_registers.py --out /tmp/harvest.npz --limit 9000 [--offset 0]
 
+Every k-th crop is taken so that ``--limit`` are; two runs with ``--limit`` half the split and
+``--offset`` 0 and 1 share the split out between two cores.
+
 Writes ``images`` uint8 (N, 28, 28) and ``labels`` (0-9, 10 = not a digit); see
 ``digitscan.realdata.harvest_registers`` for how crops are lined up with the labels.
 """
@@ -21,7 +24,7 @@ import numpy as np  # noqa: E402
 
 import digitscan  # noqa: E402
 from digitscan.config import ScanConfig  # noqa: E402
-from digitscan.pipeline import digit_image  # noqa: E402
+from digitscan.pipeline import score_image  # noqa: E402
 from digitscan.realdata import harvest_registers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,10 +44,9 @@ def main() -> None:
     start = time.perf_counter()
     harvest = harvest_registers(
         args.data / "registers" / f"{args.split}.tar",
-        partial(digitscan.read, model=model, config=config),
+        partial(score_image, config=config, model=model),
         limit=args.limit,
         offset=args.offset,
-        digit_image=partial(digit_image, config=config),
     )
     np.savez_compressed(args.out, images=harvest.images, labels=harvest.labels)
     counts = np.bincount(harvest.labels, minlength=11)
