@@ -120,8 +120,8 @@ def reconsider_hairlines(candidates: list[Candidate]) -> list[Candidate]:
     page's digits, at least a third as wide as tall and not an L along two sides of their
     box are kept with :data:`HAIRLINE` as their ``suspect``: the classifier's reading decides
     (:func:`digitscan.pipeline.find_strings` checks them against the page's edges, which the
-    hairline rejection had skipped; ``_classify_lines`` keeps them only when read surely, not
-    as a 1, in a string of other digits).
+    hairline rejection had skipped; a suspect read as a 1 is dropped, since a straight line
+    normalised is one; otherwise the classifier's "not a digit" class decides).
     """
     kept = [c for c in candidates if c.rejected is None]
     if not kept:
@@ -142,7 +142,7 @@ def reconsider_hairlines(candidates: list[Candidate]) -> list[Candidate]:
 
 
 #: A hairline between these multiples of the page's digit height ...
-_SUSPECT_HEIGHTS = (0.7, 1.3)
+_SUSPECT_HEIGHTS = (0.5, 2.0)
 #: ... and at least this fraction of its height wide may be a digit written with a fine pen.
 _SUSPECT_MIN_ASPECT = 0.3
 

@@ -349,11 +349,18 @@ def test_only_hairlines_shaped_like_a_digit_are_reconsidered() -> None:
         50,
         lambda m: (cv2.line(m, (0, 0), (0, 49), 255, 1), cv2.line(m, (0, 49), (29, 49), 255, 1)),
     )
+    # A fine-pen 7 written half again as tall as the printed digits round it (a Sudoku's
+    # givens set the page's digit height; the handwritten digits are larger).
+    big_seven = hairline(
+        40,
+        78,
+        lambda m: (cv2.line(m, (0, 1), (38, 1), 255, 1), cv2.line(m, (38, 1), (12, 77), 255, 1)),
+    )
     tall = hairline(30, 120, lambda m: cv2.line(m, (0, 0), (29, 119), 255, 1))
-    out = segment.reconsider_hairlines([*digits, four, upright, corner, tall])
+    out = segment.reconsider_hairlines([*digits, four, big_seven, upright, corner, tall])
     assert out[:3] == digits
-    assert out[3].rejected is None and out[3].suspect == segment.HAIRLINE
-    assert all(c.rejected == segment.HAIRLINE and c.suspect is None for c in out[4:])
+    assert all(c.rejected is None and c.suspect == segment.HAIRLINE for c in out[3:5])
+    assert all(c.rejected == segment.HAIRLINE and c.suspect is None for c in out[5:])
 
 
 def test_trim_bars_cuts_a_long_bar_off_the_body() -> None:
