@@ -158,15 +158,11 @@ def best_grouping(
     best = np.full(n_units + 1, -np.inf)
     best[0] = 0.0
     back: list[int | None] = [None] * (n_units + 1)
-    by_stop: dict[int, list[int]] = {}
-    for g, group in enumerate(groups):
-        by_stop.setdefault(group.stop, []).append(g)
-    for stop in range(1, n_units + 1):
-        for g in by_stop.get(stop, []):
-            group = groups[g]
-            score = best[group.first] + (skip[g] if group.skip else digit[g])
-            if score > best[stop]:
-                best[stop], back[stop] = score, g
+    for g in _by_stop(groups):
+        group = groups[g]
+        score = best[group.first] + (skip[g] if group.skip else digit[g])
+        if score > best[group.stop]:
+            best[group.stop], back[group.stop] = score, g
     path: list[tuple[Group, int]] = []
     at = n_units
     while at > 0:
@@ -206,25 +202,21 @@ def aligned_grouping(
     best = np.full((n_units + 1, n + 1), -np.inf)
     best[0, 0] = 0.0
     back: dict[tuple[int, int], tuple[int, int]] = {}
-    by_stop: dict[int, list[int]] = {}
-    for g, group in enumerate(groups):
-        by_stop.setdefault(group.stop, []).append(g)
-    for stop in range(1, n_units + 1):
-        for g in by_stop.get(stop, []):
-            group = groups[g]
-            for k in range(n + 1):
-                before = best[group.first, k]
-                if before == -np.inf:
-                    continue
-                if group.skip:
-                    to, score = k, before + skip[g]
-                elif k < n:
-                    to, score = k + 1, before + logp[g, wanted[k]]
-                else:
-                    continue
-                if score > best[stop, to]:
-                    best[stop, to] = score
-                    back[(stop, to)] = (g, k)
+    for g in _by_stop(groups):
+        group = groups[g]
+        for k in range(n + 1):
+            before = best[group.first, k]
+            if before == -np.inf:
+                continue
+            if group.skip:
+                to, score = k, before + skip[g]
+            elif k < n:
+                to, score = k + 1, before + logp[g, wanted[k]]
+            else:
+                continue
+            if score > best[group.stop, to]:
+                best[group.stop, to] = score
+                back[(group.stop, to)] = (g, k)
     if best[n_units, n] == -np.inf:
         return None
     path: list[tuple[Group, int, int | None]] = []
@@ -234,3 +226,8 @@ def aligned_grouping(
         path.append((groups[g], g, None if groups[g].skip else k_before))
         at, k = groups[g].first, k_before
     return path[::-1]
+
+
+def _by_stop(groups: list[Group]) -> list[int]:
+    """The groups' indices in the order a left-to-right search takes them: by their end."""
+    return sorted(range(len(groups)), key=lambda g: groups[g].stop)
