@@ -306,26 +306,20 @@ def draw(model_name: str) -> None:
         click.echo(line.text)
 
 
+def _folder_option(flag: str, name: str, help_text: str) -> Callable[..., Any]:
+    """A required option naming a folder, passed to the command as ``name``."""
+    folder = click.Path(file_okay=False, path_type=Path)
+    return click.option(flag, name, required=True, type=folder, help=help_text)
+
+
 def data_option(help_text: str) -> Callable[..., Any]:
     """``--data DIR``: the folder of MNIST IDX files (``train``, ``average``, ``eval``)."""
-    return click.option(
-        "--data",
-        "data_dir",
-        required=True,
-        type=click.Path(file_okay=False, path_type=Path),
-        help=help_text,
-    )
+    return _folder_option("--data", "data_dir", help_text)
 
 
 def out_dir_option(help_text: str) -> Callable[..., Any]:
     """``--out DIR``: where a command that writes a model puts it."""
-    return click.option(
-        "--out",
-        "out_dir",
-        required=True,
-        type=click.Path(file_okay=False, path_type=Path),
-        help=help_text,
-    )
+    return _folder_option("--out", "out_dir", help_text)
 
 
 def model_out_options(command: Callable[..., Any]) -> Callable[..., Any]:

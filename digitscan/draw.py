@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from digitscan.classifiers.base import digit_proba
 from digitscan.config import ScanConfig
 from digitscan.types import Digit, Reading
 
@@ -119,5 +120,5 @@ def top3(digit: Digit) -> list[tuple[int, float]]:
 
     A classifier's "not a digit" probability (its eleventh column) is not a label to offer.
     """
-    order = np.argsort(digit.proba[:10])[::-1][:3]
+    order = np.argsort(digit_proba(digit.proba[None])[0])[::-1][:3]
     return [(int(k), float(digit.proba[k])) for k in order]
