@@ -116,29 +116,33 @@ def reconsider_hairlines(candidates: list[Candidate]) -> list[Candidate]:
     """Keep, as suspects, blobs rejected as hairlines that have a digit's size and shape.
 
     A 4 or a 7 written with a fine pen is mostly one long straight stroke: it winds too
-    little for :func:`_is_hairline` to tell it from a piece of ruling. Those as tall as the
-    page's digits, at least a third as wide as tall and not an L along two sides of their
-    box are kept with :data:`HAIRLINE` as their ``suspect``: the classifier's reading decides
+    little for :func:`_is_hairline` to tell it from a piece of ruling. Hairlines shaped like
+    a digit (at least a third as wide as tall, no wider than :func:`_is_hairline` allows, not
+    an L along two sides of their box) as tall as the page's digits are kept with
+    :data:`HAIRLINE` as their ``suspect``: the classifier's reading decides
     (:func:`digitscan.pipeline.find_strings` checks them against the page's edges, which the
     hairline rejection had skipped; a suspect read as a 1 is dropped, since a straight line
-    normalised is one; otherwise the classifier's "not a digit" class decides).
+    normalised is one; otherwise the classifier's "not a digit" class decides). They count
+    towards the page's digit height themselves: a number written all in fine pen has no
+    other digits to be measured by.
     """
-    kept = [c for c in candidates if c.rejected is None]
-    if not kept:
+    shaped = [c for c in candidates if c.rejected == HAIRLINE and _digit_shaped(c)]
+    if not shaped:
         return candidates
-    digit_h = _page_digit_height(kept)
-    out = []
-    for cand in candidates:
-        box = cand.bbox
-        if (
-            cand.rejected == HAIRLINE
-            and _SUSPECT_HEIGHTS[0] * digit_h <= box.h <= _SUSPECT_HEIGHTS[1] * digit_h
-            and box.w >= _SUSPECT_MIN_ASPECT * box.h
-            and _sides_covered(cand.mask) < 2
-        ):
-            cand = replace(cand, rejected=None, suspect=HAIRLINE)
-        out.append(cand)
-    return out
+    digit_h = _page_digit_height([c for c in candidates if c.rejected is None] + shaped)
+    low, high = _SUSPECT_HEIGHTS[0] * digit_h, _SUSPECT_HEIGHTS[1] * digit_h
+    chosen = {id(c) for c in shaped if low <= c.bbox.h <= high}
+    return [
+        replace(c, rejected=None, suspect=HAIRLINE) if id(c) in chosen else c for c in candidates
+    ]
+
+
+def _digit_shaped(cand: Candidate) -> bool:
+    box = cand.bbox
+    return (
+        _SUSPECT_MIN_ASPECT * box.h <= box.w <= _HAIRLINE_DIGIT_ASPECT * box.h
+        and _sides_covered(cand.mask) < 2
+    )
 
 
 #: A hairline between these multiples of the page's digit height ...

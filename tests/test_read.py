@@ -250,6 +250,18 @@ def test_a_four_or_seven_written_with_a_fine_pen_is_a_digit(
     assert digitscan.read(image).text != f"5096\n{text}"
 
 
+def test_a_number_written_all_with_a_fine_pen_is_read(monkeypatch) -> None:
+    # Real register numbers (resources/fine-pen) whose only digit is a hairline: with no other
+    # digit on the crop to measure it by, it was never reconsidered and the crop read nothing.
+    from digitscan import segment
+
+    rows = (RESOURCES / "fine-pen" / "labels.csv").read_text().split()[1:]
+    paths = [(RESOURCES / "fine-pen" / row.split(",")[0], row.split(",")[1]) for row in rows]
+    assert [digitscan.read(path).text for path, _ in paths] == [label for _, label in paths]
+    monkeypatch.setattr(segment, "reconsider_hairlines", lambda candidates: candidates)
+    assert all(digitscan.read(path).text == "" for path, _ in paths)
+
+
 @pytest.mark.parametrize(
     ("x", "confidence", "kept"),
     [(20, 0.6, False), (20, 0.95, True), (400, 0.6, True)],

@@ -361,6 +361,10 @@ def test_only_hairlines_shaped_like_a_digit_are_reconsidered() -> None:
     assert out[:3] == digits
     assert all(c.rejected is None and c.suspect == segment.HAIRLINE for c in out[3:5])
     assert all(c.rejected == segment.HAIRLINE and c.suspect is None for c in out[5:])
+    # A number written all with a fine pen: its hairlines are the page's digits.
+    alone = segment.reconsider_hairlines([four, upright, corner])
+    assert alone[0].suspect == segment.HAIRLINE and alone[0].rejected is None
+    assert all(c.rejected == segment.HAIRLINE for c in alone[1:])
 
 
 def test_trim_bars_cuts_a_long_bar_off_the_body() -> None:
