@@ -116,10 +116,11 @@ def reconsider_hairlines(candidates: list[Candidate]) -> list[Candidate]:
     """Keep, as suspects, blobs rejected as hairlines that have a digit's size and shape.
 
     A 4 or a 7 written with a fine pen is mostly one long straight stroke: it winds too
-    little for :func:`_is_hairline` to tell it from a piece of ruling. Hairlines shaped like
-    a digit (at least a third as wide as tall, no wider than :func:`_is_hairline` allows, not
-    an L along two sides of their box) as tall as the page's digits are kept with
-    :data:`HAIRLINE` as their ``suspect``: the classifier's reading decides
+    little for :func:`_is_hairline` to tell it from a piece of ruling, and a fine-pen 5 or 7
+    runs along two sides of its box as a corner of ruling does. Hairlines shaped like a
+    digit (at least a third as wide as tall, no wider than :func:`_is_hairline` allows) as
+    tall as the page's digits are kept with :data:`HAIRLINE` as their ``suspect``: the
+    classifier's reading decides
     (:func:`digitscan.pipeline.find_strings` checks them against the page's edges, which the
     hairline rejection had skipped; a suspect read as a 1 is dropped, since a straight line
     normalised is one; otherwise the classifier's "not a digit" class decides). They count
@@ -138,11 +139,7 @@ def reconsider_hairlines(candidates: list[Candidate]) -> list[Candidate]:
 
 
 def _digit_shaped(cand: Candidate) -> bool:
-    box = cand.bbox
-    return (
-        _SUSPECT_MIN_ASPECT * box.h <= box.w <= _HAIRLINE_DIGIT_ASPECT * box.h
-        and _sides_covered(cand.mask) < 2
-    )
+    return _SUSPECT_MIN_ASPECT * cand.bbox.h <= cand.bbox.w <= _HAIRLINE_DIGIT_ASPECT * cand.bbox.h
 
 
 #: A hairline between these multiples of the page's digit height ...

@@ -357,12 +357,15 @@ def test_only_hairlines_shaped_like_a_digit_are_reconsidered() -> None:
         lambda m: (cv2.line(m, (0, 1), (38, 1), 255, 1), cv2.line(m, (38, 1), (12, 77), 255, 1)),
     )
     tall = hairline(30, 120, lambda m: cv2.line(m, (0, 0), (29, 119), 255, 1))
-    out = segment.reconsider_hairlines([*digits, four, big_seven, upright, corner, tall])
+    wide = hairline(70, 50, lambda m: cv2.line(m, (0, 0), (69, 49), 255, 1))
+    # A corner of ruling and a fine-pen 5 or 7 both run along two sides of their box: the
+    # classifier tells them apart.
+    out = segment.reconsider_hairlines([*digits, four, big_seven, corner, upright, tall, wide])
     assert out[:3] == digits
-    assert all(c.rejected is None and c.suspect == segment.HAIRLINE for c in out[3:5])
-    assert all(c.rejected == segment.HAIRLINE and c.suspect is None for c in out[5:])
+    assert all(c.rejected is None and c.suspect == segment.HAIRLINE for c in out[3:6])
+    assert all(c.rejected == segment.HAIRLINE and c.suspect is None for c in out[6:])
     # A number written all with a fine pen: its hairlines are the page's digits.
-    alone = segment.reconsider_hairlines([four, upright, corner])
+    alone = segment.reconsider_hairlines([four, upright, wide])
     assert alone[0].suspect == segment.HAIRLINE and alone[0].rejected is None
     assert all(c.rejected == segment.HAIRLINE for c in alone[1:])
 
