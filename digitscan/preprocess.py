@@ -683,6 +683,14 @@ def faint_lines(flat: Gray, paper: Gray, min_length_px: int, min_contrast: float
     of ``min_contrast`` darker than the paper along a level or upright run of half
     ``min_length_px`` (a grey-level opening) are its line.
 
+    An upright run is traced by its ridge only (the pixels at least as dark as their left
+    and right neighbours), so the ink it bridges, not the blur round it, gives the line's
+    thickness: a scan enlarged to the working size (a register's column crop, 5x) spreads a
+    faint ruling's darkness wider than :func:`find_lines` lets a line be, and its dashes were
+    read as 1s. :func:`find_lines` tells an upright line from a pen stroke by its length;
+    a level one by its thinness too (an underline or a 7's bar is as long), so a level
+    run keeps its full width.
+
     Returns:
         uint8 ``(H, W)`` in {0, 255}: the runs, on the paper only.
     """
@@ -692,7 +700,10 @@ def faint_lines(flat: Gray, paper: Gray, min_length_px: int, min_contrast: float
     runs = np.zeros_like(flat)
     for kernel in (np.ones((1, run), np.uint8), np.ones((run, 1), np.uint8)):
         opened = cv2.morphologyEx(dark, cv2.MORPH_OPEN, kernel)
-        runs[opened >= level] = 255
+        traced = opened >= level
+        if kernel.shape[0] > 1:  # upright: the ridge across it
+            traced &= opened >= cv2.dilate(opened, np.ones((1, 3), np.uint8))
+        runs[traced] = 255
     return runs
 
 

@@ -262,6 +262,16 @@ def test_a_number_written_all_with_a_fine_pen_is_read(monkeypatch) -> None:
     assert all(digitscan.read(path).text == "" for path, _ in paths)
 
 
+def test_a_faint_ruling_broken_into_dashes_is_a_line() -> None:
+    # Real register numbers (resources/ruling) beside a pale printed upright line that the
+    # threshold keeps only in dashes. The crop is enlarged ~5x, and the line's darkness with
+    # its blur was wider than a line may be: no line was found and each dash read as a 1
+    # ("107" read "1", "107"). Traced by its ridge, the line is found and its dashes go with it.
+    rows = (RESOURCES / "ruling" / "labels.csv").read_text().split()[1:]
+    paths = [(RESOURCES / "ruling" / row.split(",")[0], row.split(",")[1]) for row in rows]
+    assert [digitscan.read(path).text for path, _ in paths] == [label for _, label in paths]
+
+
 @pytest.mark.parametrize(
     ("x", "confidence", "kept"),
     [(20, 0.6, False), (20, 0.95, True), (400, 0.6, True)],
