@@ -11,9 +11,11 @@ most surely wins (dynamic programming over the units, left to right). A group ma
 - two or three whole neighbouring blobs together no larger than a digit (a broken digit);
 - a whole blob *skipped* as not a digit, when the classifier has a "not a digit" class.
 
-A path scores the sum of its groups' log-probabilities: ``log p(a digit)`` for a digit
-(``1 - p(not a digit)``; for a classifier without that class, the likeliest digit's
-probability) and ``log p(not a digit)`` for a skip. Which digit a group is comes after; the
+A path scores the sum of its groups' log-probabilities: ``log p(one digit)`` for a digit
+(``1 - p(not a digit) - p(several digits)``; for a classifier without those classes, the
+likeliest digit's probability) and ``log p(not a digit)`` for a skip: a piece read as
+several digits together (a classifier trained with that class) is no junk, and skipping it
+costs what reading it as junk would. Which digit a group is comes after; the
 grouping asks only whether each group is one digit at all. Nothing here is tuned to a
 renderer: which grouping wins is the classifier's call; only the sizes a digit can have
 bound the groups tried.
@@ -29,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from digitscan import segment
-from digitscan.classifiers.base import digitness, not_digit_proba
+from digitscan.classifiers.base import digitness, junk_proba
 from digitscan.config import ScanConfig
 from digitscan.types import Candidate
 
@@ -154,7 +156,7 @@ def best_grouping(
         The chosen groups left to right, skips included, each with its row index.
     """
     digit = np.log(np.maximum(digitness(proba), _FLOOR))
-    skip = np.log(np.maximum(not_digit_proba(proba), _FLOOR))
+    skip = np.log(np.maximum(junk_proba(proba), _FLOOR))
     best = np.full(n_units + 1, -np.inf)
     best[0] = 0.0
     back: list[int | None] = [None] * (n_units + 1)
@@ -196,7 +198,7 @@ def aligned_grouping(
     if any(not ch.isdigit() or int(ch) not in column for ch in label):
         return None
     wanted = [column[int(ch)] for ch in label]
-    skip = np.log(np.maximum(not_digit_proba(proba), _FLOOR))
+    skip = np.log(np.maximum(junk_proba(proba), _FLOOR))
     logp = np.log(np.maximum(proba, _FLOOR))
     n = len(wanted)
     best = np.full((n_units + 1, n + 1), -np.inf)

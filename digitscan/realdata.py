@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from digitscan.classifiers.base import NOT_DIGIT, digit_proba, digitness
+from digitscan.classifiers.base import NOT_DIGIT, SEVERAL_DIGITS, digit_proba, digitness
 from digitscan.errors import DataError
 from digitscan.grouping import Group, aligned_grouping, best_grouping
 from digitscan.normalize import to_mnist
@@ -44,7 +44,7 @@ class Harvest:
 
     Attributes:
         images: uint8 ``(N, 28, 28)``, bright ink, as the reader normalises its crops.
-        labels: uint8 ``(N,)``: 0-9, or :data:`NOT_DIGIT`.
+        labels: uint8 ``(N,)``: 0-9, :data:`NOT_DIGIT` or :data:`SEVERAL_DIGITS`.
         images_read: Crops read; ``aligned``: those whose reading lined up with the label.
     """
 
@@ -163,8 +163,9 @@ def harvest_registers(
       normalised cannot be told from a 1: :func:`is_bar`) or reads as one digit surely (a
       crop also shows numbers of other rows: digits, but not the label's);
     - where every digit of the label is read from the free reading's pieces, up to
-      ``negatives_per_crop`` groups holding two of its digits or more are "not a digit" too,
-      the likeliest digits first (the mistakes the grouping must not make).
+      ``negatives_per_crop`` groups holding two of its digits or more are "several digits"
+      (:data:`SEVERAL_DIGITS`), the likeliest digits first (the mistakes the grouping must
+      not make).
 
     Args:
         tar_path: The split's tar.
@@ -211,7 +212,7 @@ def harvest_registers(
             wrong = [scores.images[rows[g]] for g in _wrong_groups(groups, digit_spans, proba)]
             wrong = [crop for crop in wrong if not is_bar(crop)][:negatives_per_crop]
             images += wrong
-            labels += [NOT_DIGIT] * len(wrong)
+            labels += [SEVERAL_DIGITS] * len(wrong)
     if not images:
         return Harvest(np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8), seen, aligned)
     return Harvest(np.stack(images), np.asarray(labels, np.uint8), seen, aligned)

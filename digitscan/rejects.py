@@ -121,7 +121,8 @@ def render_rejects(
     digits: NDArray[np.uint8] | None = None,
     fonts: Sequence[Path] | None = None,
     reads_as_digit: Callable[[NDArray[np.uint8]], bool] | None = None,
-) -> NDArray[np.uint8]:
+    return_kinds: bool = False,
+) -> NDArray[np.uint8] | tuple[NDArray[np.uint8], list[str]]:
     """Render ``n`` images of things that are not one whole digit, as the pipeline shows them.
 
     Each kind of :data:`KINDS` gets its share of the ``n`` images (rounded so they add up to
@@ -140,10 +141,13 @@ def render_rejects(
         reads_as_digit: Tells whether a normalised piece of a digit still reads as a whole
             digit (e.g. a trained classifier reading it surely); such pieces (a 3 cut from an
             8, a 5 without its bar) are drawn again, as a person would call them digits too.
+        return_kinds: Also return each image's kind (a name of :data:`KINDS`, or "lines"
+            for the rare fallback dash), e.g. to label touching digits apart.
 
     Returns:
         uint8 ``(n, 28, 28)``, bright ink on black, MNIST-normalised (longest side 20 px,
-        centre of mass at the centre); every image has ink.
+        centre of mass at the centre); every image has ink. With ``return_kinds``, the
+        images and the list of their kinds.
 
     Raises:
         ConfigError: ``n`` is negative or ``digits`` is not a uint8 ``(M, 28, 28)`` array.
@@ -159,9 +163,11 @@ def render_rejects(
     faces = _faces(find_fonts() if fonts is None else fonts)
     kinds = _kind_sequence(n, rng, with_digits=digits is not None)
     out = np.zeros((n, MNIST_SIZE_PX, MNIST_SIZE_PX), np.uint8)
+    drawn = []
     for i, kind in enumerate(kinds):
-        out[i] = _render_kind(kind, rng, faces, digits, reads_as_digit)
-    return out
+        out[i], done = _render_kind(kind, rng, faces, digits, reads_as_digit)
+        drawn.append(kind if done else "lines")
+    return (out, drawn) if return_kinds else out
 
 
 def find_fonts(folder: Path = FONT_DIR) -> list[Path]:
@@ -209,8 +215,11 @@ def _render_kind(
     faces: list[_Face],
     digits: NDArray[np.uint8] | None,
     reads_as_digit: Callable[[NDArray[np.uint8]], bool] | None = None,
-) -> NDArray[np.uint8]:
-    """One normalised image of a kind; a plain dash if the kind keeps failing (rare)."""
+) -> tuple[NDArray[np.uint8], bool]:
+    """One normalised image of a kind, and whether it is one.
+
+    A plain dash (and False) if the kind keeps failing (rare).
+    """
     draw: dict[str, Callable[[], Mask | None]] = {
         "printed": lambda: _printed(rng, faces),
         "handwriting": lambda: _handwriting(rng),
@@ -231,8 +240,8 @@ def _render_kind(
             continue
         if kind == "digit_piece" and reads_as_digit is not None and reads_as_digit(image):
             continue
-        return image
-    return _normalise(_dash(rng))
+        return image, True
+    return _normalise(_dash(rng)), False
 
 
 def _reaches_classifier(mask: Mask) -> bool:

@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from digitscan.classifiers.base import (
     NOT_DIGIT,
+    SEVERAL_DIGITS,
     Classifier,
     EpochReport,
     check_images,
@@ -106,9 +107,7 @@ def evaluate(
     start = time.perf_counter()
     predicted = np.asarray(model.predict(x), dtype=np.int64)
     seconds = time.perf_counter() - start
-    n_classes = (
-        NOT_DIGIT + 1 if max(y.max(initial=0), predicted.max(initial=0)) == NOT_DIGIT else 10
-    )
+    n_classes = max(10, int(max(y.max(initial=0), predicted.max(initial=0))) + 1)
     confusion = np.zeros((n_classes, n_classes), np.int64)
     np.add.at(confusion, (y, predicted), 1)
     totals = confusion.sum(axis=1)
@@ -553,7 +552,7 @@ def teach_real(
     if real.rejects:
         say(f"rendering {real.rejects} 'not a digit' images")
         fonts = find_fonts()
-        rendered = render_rejects(
+        rendered, kinds = render_rejects(
             real.rejects,
             rng,
             digits=images,
@@ -561,8 +560,11 @@ def teach_real(
             reads_as_digit=lambda image: bool(
                 loaded.predict_proba(image[None])[0, :NOT_DIGIT].max() > PIECE_READS_AS_DIGIT
             ),
+            return_kinds=True,
         )
-        parts["rendered not-a-digit"] = (rendered, np.full(len(rendered), NOT_DIGIT, np.int64))
+        several = np.array([kind == "digit_group" for kind in kinds])
+        rendered_labels = np.where(several, SEVERAL_DIGITS, NOT_DIGIT).astype(np.int64)
+        parts["rendered not-a-digit"] = (rendered, rendered_labels)
     fit_x, fit_y = [images], [labels.astype(np.int64)]
     held: dict[str, tuple[NDArray[np.uint8], NDArray[np.int64]]] = {}
     for key, (x, y) in parts.items():
@@ -591,8 +593,8 @@ def teach_real(
         metrics[f"held_out {key}"] = {
             "n": report.n,
             "accuracy": round(report.accuracy, 4),
-            "not_a_digit_called_digit": int(np.sum((y == NOT_DIGIT) & (predicted != NOT_DIGIT))),
-            "digit_called_not_a_digit": int(np.sum((y != NOT_DIGIT) & (predicted == NOT_DIGIT))),
+            "not_a_digit_called_digit": int(np.sum((y >= NOT_DIGIT) & (predicted < NOT_DIGIT))),
+            "digit_called_not_a_digit": int(np.sum((y < NOT_DIGIT) & (predicted >= NOT_DIGIT))),
         }
     card = {
         "training": {
@@ -618,7 +620,7 @@ def teach_real(
             "real": [str(real.pen_digits), *map(str, real.crops)],
         },
         "preprocessing": loaded.card_.get("preprocessing"),
-        "classes": [*range(10), "not a digit"],
+        "classes": [*range(10), "not a digit", "several digits"][: len(model.classes_)],
         "metrics": metrics,
     }
     card_path = save_model(model, out_dir, name, card)

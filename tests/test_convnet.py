@@ -138,7 +138,7 @@ def test_not_fitted() -> None:
 def test_bad_labels_and_hyperparameters(tiny_train) -> None:
     X, y = tiny_train
     with pytest.raises(ConfigError, match="digits 0-9"):
-        small_net().fit(X[:3], np.array([1, 2, 11]))
+        small_net().fit(X[:3], np.array([1, 2, 12]))
     with pytest.raises(ConfigError, match="3 labels"):
         small_net().fit(X[:3], y[:2])
     with pytest.raises(ConfigError, match="odd"):

@@ -49,7 +49,7 @@ def test_same_seed_same_images(digits) -> None:
 def test_every_kind_renders_normalised_ink(kind, digits, faces) -> None:
     rng = np.random.default_rng(11)
     for _ in range(8):
-        image = rejects._render_kind(kind, rng, faces, digits)
+        image, _ = rejects._render_kind(kind, rng, faces, digits)
         assert image.shape == (28, 28) and image.max() > 0
         # MNIST normalisation: longest side 20 px, centre of mass near the middle.
         assert max(ink_box(image)) in (MNIST_BOX_PX - 1, MNIST_BOX_PX)
@@ -84,7 +84,7 @@ def test_printed_kind_without_font_files_uses_hershey() -> None:
     assert faces and all(f.face is None and f.hershey is not None for f in faces)
     rng = np.random.default_rng(5)
     for _ in range(10):
-        image = rejects._render_kind("printed", rng, faces, None)
+        image, _ = rejects._render_kind("printed", rng, faces, None)
         assert max(ink_box(image)) in (MNIST_BOX_PX - 1, MNIST_BOX_PX)
     images = render_rejects(20, np.random.default_rng(5), fonts=[])
     assert (images.max(axis=(1, 2)) > 0).all()

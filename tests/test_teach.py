@@ -30,7 +30,7 @@ def _crops(tmp_path: Path) -> Path:
     return path
 
 
-def test_teach_grows_a_not_a_digit_class_and_records_it(tmp_path: Path) -> None:
+def test_teach_grows_the_not_one_digit_classes_and_records_them(tmp_path: Path) -> None:
     x, y = load_mnist(TINY, "train")
     net = ConvNetClassifier(
         channels=(4, 8), kernels=(3, 3), hidden=16, epochs=2, augment=False
@@ -39,13 +39,14 @@ def test_teach_grows_a_not_a_digit_class_and_records_it(tmp_path: Path) -> None:
     real = RealData(pen_digits=None, crops=(_crops(tmp_path),), rejects=60, holdout=0.2)
     result = teach_real(base, TINY, real, tmp_path / "out", epochs=1, seed=3)
     taught = load_model(result.card_path)
-    assert list(taught.classes_) == list(range(11))
+    # "Not a digit", and "several digits" for the rendered touching digits.
+    assert list(taught.classes_) == list(range(12))
     card = json.loads(result.card_path.read_text())
-    assert card["classes"][-1] == "not a digit"
+    assert card["classes"][-2:] == ["not a digit", "several digits"]
     assert card["training"]["sources"] == {"crops crops.npz": 100, "rendered not-a-digit": 60}
     held = card["metrics"]["held_out crops crops.npz"]
     assert held["n"] == 20 and 0 <= held["accuracy"] <= 1
-    assert taught.predict_proba(x[:2]).shape == (2, 11)
+    assert taught.predict_proba(x[:2]).shape == (2, 12)
 
 
 def test_teach_fits_an_mlp_anew_with_the_class(tmp_path: Path) -> None:
@@ -54,4 +55,4 @@ def test_teach_fits_an_mlp_anew_with_the_class(tmp_path: Path) -> None:
     base = save_model(mlp, tmp_path / "base", "mlp", {"training": {"command": "test"}})
     real = RealData(pen_digits=None, crops=(_crops(tmp_path),), rejects=30)
     result = teach_real(base, TINY, real, tmp_path / "out", epochs=2, name="mlp")
-    assert list(load_model(result.card_path).classes_) == list(range(11))
+    assert list(load_model(result.card_path).classes_) == list(range(12))

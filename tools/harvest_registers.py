@@ -5,7 +5,7 @@
 Every k-th crop is taken so that ``--limit`` are; two runs with ``--limit`` half the split and
 ``--offset`` 0 and 1 share the split out between two cores.
 
-Writes ``images`` uint8 (N, 28, 28) and ``labels`` (0-9, 10 = not a digit); see
+Writes ``images`` uint8 (N, 28, 28) and ``labels`` (0-9, 10 = not a digit, 11 = several digits); see
 ``digitscan.realdata.harvest_registers`` for how crops are lined up with the labels.
 """
 
@@ -49,11 +49,11 @@ def main() -> None:
         offset=args.offset,
     )
     np.savez_compressed(args.out, images=harvest.images, labels=harvest.labels)
-    counts = np.bincount(harvest.labels, minlength=11)
+    counts = np.bincount(harvest.labels, minlength=12)
     print(
         f"{harvest.images_read} crops read, {harvest.aligned} lined up with their labels, "
-        f"{len(harvest.labels)} crops: digits {counts[:10].tolist()}, not a digit {counts[10]} "
-        f"({time.perf_counter() - start:.0f} s)"
+        f"{len(harvest.labels)} crops: digits {counts[:10].tolist()}, not a digit {counts[10]}, "
+        f"several digits {counts[11]} ({time.perf_counter() - start:.0f} s)"
     )
 
 

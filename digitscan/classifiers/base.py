@@ -25,35 +25,58 @@ IMAGE_SHAPE = (28, 28)
 N_PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
 #: The digits. A classifier trained with "not a digit" examples also has :data:`NOT_DIGIT`.
 CLASSES = np.arange(10)
-#: The label of everything that is not one whole digit: printed letters, pieces and pairs of
-#: digits, lines, texture, specks. The reader drops what is read as this.
+#: The label of everything that is not one whole digit: printed letters, pieces of digits,
+#: lines, texture, specks. The reader drops what is read as this.
 NOT_DIGIT = 10
 CLASSES_WITH_REJECT = np.arange(NOT_DIGIT + 1)
+#: The label of two or more whole digits in one piece (touching digits, a number joined by
+#: its underline), apart from :data:`NOT_DIGIT` in a classifier trained with it: such a piece
+#: is not one digit, yet the reader must not skip it as junk, but cut it.
+SEVERAL_DIGITS = 11
 
 
 def classes_for(labels: NDArray[np.int64]) -> NDArray[np.int64]:
-    """A classifier's ``classes_`` for its training labels: the digits, plus NOT_DIGIT if seen."""
-    return (CLASSES_WITH_REJECT if labels.size and labels.max() == NOT_DIGIT else CLASSES).copy()
+    """A classifier's ``classes_`` for its training labels.
+
+    The digits, then every label up to the largest seen (:data:`NOT_DIGIT`,
+    :data:`SEVERAL_DIGITS`).
+    """
+    top = int(labels.max()) if labels.size else 0
+    return np.arange(top + 1) if top >= NOT_DIGIT else CLASSES.copy()
 
 
 def digit_proba(proba: NDArray[np.float32]) -> NDArray[np.float32]:
-    """The digits' columns 0-9 of class probabilities ``(N, 10 or 11)``."""
+    """The digits' columns 0-9 of class probabilities ``(N, 10 or more)``."""
     return proba[:, : len(CLASSES)]
 
 
 def digitness(proba: NDArray[np.float32]) -> NDArray[np.float32]:
-    """How surely each row is a digit ``(N,)``.
+    """How surely each row is one digit ``(N,)``.
 
-    That is 1 - p(not a digit) for a classifier with that class; for one without, the most
+    That is 1 - p(not one digit) for a classifier with that class; for one without, the most
     probable digit's probability (all it can say).
     """
     if proba.shape[1] > NOT_DIGIT:
-        return 1 - proba[:, NOT_DIGIT]
+        return 1 - not_digit_proba(proba)
     return proba.max(axis=1)
 
 
 def not_digit_proba(proba: NDArray[np.float32]) -> NDArray[np.float32]:
-    """The probability of "not a digit" ``(N,)``: zeros for a classifier without that class."""
+    """The probability of "not one digit" ``(N,)``.
+
+    Junk or several digits together; zeros for a classifier without those classes.
+    """
+    if proba.shape[1] > NOT_DIGIT:
+        return proba[:, NOT_DIGIT:].sum(axis=1)
+    return np.zeros(len(proba), np.float32)
+
+
+def junk_proba(proba: NDArray[np.float32]) -> NDArray[np.float32]:
+    """The probability of "no digit at all" ``(N,)``: what it costs to skip a piece.
+
+    For a classifier with :data:`SEVERAL_DIGITS`, a piece read as several digits is not junk;
+    for one without, the same as :func:`not_digit_proba`.
+    """
     if proba.shape[1] > NOT_DIGIT:
         return proba[:, NOT_DIGIT]
     return np.zeros(len(proba), np.float32)
@@ -119,10 +142,10 @@ def check_images(X: ArrayLike, name: str = "X") -> NDArray[np.float32]:  # noqa:
 
 
 def check_labels(y: ArrayLike, n: int, name: str = "y") -> NDArray[np.int64]:
-    """Validate labels: ``(n,)`` integers, digits 0-9 or :data:`NOT_DIGIT`.
+    """Validate labels: ``(n,)`` integers, digits 0-9, :data:`NOT_DIGIT` or :data:`SEVERAL_DIGITS`.
 
     Raises:
-        ConfigError: Wrong shape or values outside 0-10.
+        ConfigError: Wrong shape or values outside 0-11.
     """
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != n:
@@ -130,10 +153,10 @@ def check_labels(y: ArrayLike, n: int, name: str = "y") -> NDArray[np.int64]:
     if y.dtype.kind not in "iu" and not (y.dtype.kind == "f" and np.all(y == np.round(y))):
         raise ConfigError(f"`{name}` must hold integer digit labels, got dtype {y.dtype}")
     labels = y.astype(np.int64)
-    if labels.size and (labels.min() < 0 or labels.max() > NOT_DIGIT):
+    if labels.size and (labels.min() < 0 or labels.max() > SEVERAL_DIGITS):
         raise ConfigError(
-            f"`{name}` labels must be digits 0-9 or {NOT_DIGIT} (not a digit), "
-            f"got {labels.min()}..{labels.max()}"
+            f"`{name}` labels must be digits 0-9, {NOT_DIGIT} (not a digit) or "
+            f"{SEVERAL_DIGITS} (several digits), got {labels.min()}..{labels.max()}"
         )
     return labels
 

@@ -26,6 +26,7 @@ from digitscan.classifiers.base import (
     CLASSES,
     IMAGE_SHAPE,
     NOT_DIGIT,
+    SEVERAL_DIGITS,
     DigitEstimator,
     EpochReport,
     TrainingData,
@@ -363,8 +364,8 @@ class ConvNetClassifier(DigitEstimator):
             raise ConfigError(f"not a digitscan convnet weight file ({exc})") from None
         stored = arrays.get("param/fc1.w")
         n_out = stored.shape[-1] if stored is not None else len(CLASSES)
-        if n_out not in (len(CLASSES), NOT_DIGIT + 1):
-            raise ConfigError(f"weight fc1.w: {n_out} outputs, expected 10 or 11")
+        if n_out not in (len(CLASSES), NOT_DIGIT + 1, SEVERAL_DIGITS + 1):
+            raise ConfigError(f"weight fc1.w: {n_out} outputs, expected 10, 11 or 12")
         expected_params, expected_buffers = net._init_params(
             np.random.default_rng(0), np.float32, n_out
         )
