@@ -69,6 +69,25 @@ def test_the_best_path_reads_touching_digits_apart_when_the_whole_is_not_a_digit
     assert [g for g, _ in grouping.best_grouping(groups, proba, 2)] == [skip]
 
 
+def test_a_blob_read_as_several_digits_is_cut_not_skipped() -> None:
+    # An underlined number joined into one blob, its halves read unsurely (the underline's
+    # pieces on them). Read as "not a digit" whole, skipping it is cheaper than reading the
+    # halves; read as "several digits" (a classifier with that class), it is no junk.
+    whole = grouping.Group(0, 2, blob(0, 60), whole=True)
+    skip = grouping.Group(0, 2, whole.piece, whole=True, skip=True)
+    left = grouping.Group(0, 1, blob(0, 28), whole=False)
+    right = grouping.Group(1, 2, blob(30, 28), whole=False)
+    groups = [whole, skip, left, right]
+    junk = np.zeros((4, 12), np.float32)
+    junk[:2, 10], junk[:2, 1] = 0.8, 0.2  # the whole: junk ...
+    junk[2, [1, 10]] = 0.6, 0.4  # ... its halves: a 1 and a 0, each 40% junk
+    junk[3, [0, 10]] = 0.6, 0.4
+    assert [g for g, _ in grouping.best_grouping(groups, junk[:, :11], 2)] == [skip]
+    several = junk.copy()
+    several[:2, [10, 11]] = 0.0, 0.8  # the whole: several digits
+    assert [g for g, _ in grouping.best_grouping(groups, several, 2)] == [left, right]
+
+
 def test_without_a_not_a_digit_class_nothing_is_skipped() -> None:
     whole = grouping.Group(0, 1, blob(0, 30), whole=True)
     skip = grouping.Group(0, 1, whole.piece, whole=True, skip=True)
