@@ -464,6 +464,11 @@ def average(
 #: A piece of a digit the base model reads as a digit more surely than this is not taught as
 #: "not a digit": it looks like one (a 3 cut from an 8).
 PIECE_READS_AS_DIGIT = 0.9
+#: A harvested "not a digit" crop the base model reads as a digit this surely is not taught.
+#: A model taught on every such crop lost render digits whose nearest harvested neighbours
+#: were 92-100% "not a digit", and 9% of that harvest's "not a digit" crops read to the base
+#: model as a digit at over 0.3 (other rows' digits, unsure real ones, digit pairs).
+JUNK_READS_AS_DIGIT = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,8 +480,11 @@ class RealData:
         crops: ``.npz`` files of crops harvested from real scans (``images``, ``labels``; see
             :func:`digitscan.realdata.harvest_registers`).
         rejects: "Not a digit" images to render (:func:`digitscan.rejects.render_rejects`).
-        max_not_digit_crops: At most this many harvested "not a digit" crops (they outnumber
-            the digits: every speck and scrap of ruling on a scan).
+        max_not_digit_crops: At most this many harvested "not a digit" crops in all, the same
+            share of every file (they outnumber the digits: every speck and scrap of ruling on
+            a scan). Those the base model reads as a digit with at least
+            :data:`JUNK_READS_AS_DIGIT` are left out first: a harvest labels what its
+            alignment skips, which can be another row's digit or an unsure real one.
         holdout: Share of every real source held out to measure on.
     """
 
@@ -540,15 +548,23 @@ def teach_real(
     if real.pen_digits is not None:
         pen_x, pen_y = load_pen_digits(real.pen_digits)
         parts["pen digits"] = (pen_x, pen_y.astype(np.int64))
+    harvested = {}
     for path in real.crops:
         with np.load(path, allow_pickle=False) as data:
             x, y = data["images"], data["labels"].astype(np.int64)
-        far = np.nonzero(y == NOT_DIGIT)[0]
-        if len(far) > real.max_not_digit_crops:
-            drop = rng.choice(far, len(far) - real.max_not_digit_crops, replace=False)
-            keep = np.setdiff1d(np.arange(len(y)), drop)
+        junk = np.nonzero(y == NOT_DIGIT)[0]
+        if len(junk):  # the base model vetoes "not a digit" labels on what it reads as digits
+            sure = loaded.predict_proba(x[junk])[:, :NOT_DIGIT].max(axis=1)
+            keep = np.setdiff1d(np.arange(len(y)), junk[sure >= JUNK_READS_AS_DIGIT])
             x, y = x[keep], y[keep]
-        parts[f"crops {Path(path).name}"] = (x, y)
+        harvested[f"crops {Path(path).name}"] = (x, y)
+    total_junk = sum(int(np.sum(y == NOT_DIGIT)) for _, y in harvested.values())
+    share = min(1.0, real.max_not_digit_crops / max(total_junk, 1))
+    for key, (x, y) in harvested.items():
+        junk = np.nonzero(y == NOT_DIGIT)[0]
+        drop = rng.choice(junk, len(junk) - round(share * len(junk)), replace=False)
+        keep = np.setdiff1d(np.arange(len(y)), drop)
+        parts[key] = (x[keep], y[keep])
     if real.rejects:
         say(f"rendering {real.rejects} 'not a digit' images")
         fonts = find_fonts()

@@ -56,3 +56,21 @@ def test_teach_fits_an_mlp_anew_with_the_class(tmp_path: Path) -> None:
     real = RealData(pen_digits=None, crops=(_crops(tmp_path),), rejects=30)
     result = teach_real(base, TINY, real, tmp_path / "out", epochs=2, name="mlp")
     assert list(load_model(result.card_path).classes_) == list(range(12))
+
+
+def test_harvested_not_digits_are_capped_in_all_and_vetoed_by_the_base(tmp_path: Path) -> None:
+    x, _ = load_mnist(TINY, "train")
+    net = load_model("convnet")  # the shipped model: it reads the tiny set's digits surely
+    one = _crops(tmp_path)  # 60 digits, 40 dashes labelled "not a digit"
+    # A second harvest whose "not a digit" crops are digits (another row's number).
+    two = tmp_path / "digits-as-junk.npz"
+    np.savez(two, images=x[100:140], labels=np.full(40, 10))
+    real = RealData(pen_digits=None, crops=(one, two), rejects=0, max_not_digit_crops=30)
+    result = teach_real("convnet", TINY, real, tmp_path / "out", epochs=1, seed=3)
+    sources = json.loads(result.card_path.read_text())["training"]["sources"]
+    vetoed = int(np.sum(net.predict_proba(x[100:140])[:, :10].max(axis=1) >= 0.2))
+    assert vetoed >= 30  # the base reads most of those digits as digits
+    left = 40 - vetoed
+    # Of the 40 + left "not a digit" crops, 30 are kept, the same share of each file.
+    assert sources["crops crops.npz"] + sources["crops digits-as-junk.npz"] == 60 + 30
+    assert abs(sources["crops digits-as-junk.npz"] - round(30 * left / (40 + left))) <= 1
