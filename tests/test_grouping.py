@@ -51,12 +51,17 @@ def test_groups_cover_whole_blobs_their_parts_skips_and_small_neighbours() -> No
     assert all(g.skip is False or g.whole for g in groups)  # only whole blobs are skipped
 
 
-def test_the_best_path_reads_touching_digits_apart_when_the_whole_is_not_a_digit() -> None:
+def two_halves() -> list[grouping.Group]:
+    """A blob as wide as two digits: whole, skipped, and its left and right halves."""
     whole = grouping.Group(0, 2, blob(0, 60), whole=True)
     skip = grouping.Group(0, 2, whole.piece, whole=True, skip=True)
     left = grouping.Group(0, 1, blob(0, 28), whole=False)
     right = grouping.Group(1, 2, blob(30, 28), whole=False)
-    groups = [whole, skip, left, right]
+    return [whole, skip, left, right]
+
+
+def test_the_best_path_reads_touching_digits_apart_when_the_whole_is_not_a_digit() -> None:
+    groups = whole, skip, left, right = two_halves()
     # The whole blob reads as "not a digit" (two digits together), each half surely.
     proba = proba_rows([(10, 0.6), (10, 0.6), (8, 0.95), (9, 0.9)])
     path = grouping.best_grouping(groups, proba, 2)
@@ -73,11 +78,7 @@ def test_a_blob_read_as_several_digits_is_cut_not_skipped() -> None:
     # An underlined number joined into one blob, its halves read unsurely (the underline's
     # pieces on them). Read as "not a digit" whole, skipping it is cheaper than reading the
     # halves; read as "several digits" (a classifier with that class), it is no junk.
-    whole = grouping.Group(0, 2, blob(0, 60), whole=True)
-    skip = grouping.Group(0, 2, whole.piece, whole=True, skip=True)
-    left = grouping.Group(0, 1, blob(0, 28), whole=False)
-    right = grouping.Group(1, 2, blob(30, 28), whole=False)
-    groups = [whole, skip, left, right]
+    groups = whole, skip, left, right = two_halves()
     junk = np.zeros((4, 12), np.float32)
     junk[:2, 10], junk[:2, 1] = 0.8, 0.2  # the whole: junk ...
     junk[2, [1, 10]] = 0.6, 0.4  # ... its halves: a 1 and a 0, each 40% junk
