@@ -602,7 +602,7 @@ def _format_report(model_name: str, report: Any) -> str:
             for digit, acc in enumerate(report.per_class)
         ),
         "confusion (rows true, columns predicted):",
-        "      " + "".join(f"{d:>6}" for d in range(10)),
+        "      " + "".join(f"{d:>6}" for d in range(len(report.confusion))),
     ]
     lines += [f"{t:>6}" + "".join(f"{c:>6}" for c in row) for t, row in enumerate(report.confusion)]
     return "\n".join(lines)

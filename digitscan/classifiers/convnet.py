@@ -134,6 +134,9 @@ class ConvNetClassifier(DigitEstimator):
         rng = np.random.default_rng(self.random_state)
         classes = classes_for(labels)
         if self.warm_start and self.__sklearn_is_fitted__():
+            # A fitted net keeps its classes (taught on data without "several digits", it
+            # still has that output) and grows those its new labels add.
+            classes = np.arange(max(len(classes), len(self.classes_)))
             self._grow_outputs(len(classes), rng)
         else:
             self.params_, self.buffers_ = self._init_params(rng, np.float32, len(classes))
