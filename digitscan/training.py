@@ -32,6 +32,7 @@ from digitscan.classifiers.base import (
     EpochReport,
     check_images,
     check_labels,
+    digit_proba,
 )
 from digitscan.classifiers.convnet import ConvNetClassifier
 from digitscan.classifiers.store import save_model
@@ -554,7 +555,7 @@ def teach_real(
             x, y = data["images"], data["labels"].astype(np.int64)
         junk = np.nonzero(y == NOT_DIGIT)[0]
         if len(junk):  # the base model vetoes "not a digit" labels on what it reads as digits
-            sure = loaded.predict_proba(x[junk])[:, :NOT_DIGIT].max(axis=1)
+            sure = digit_proba(loaded.predict_proba(x[junk])).max(axis=1)
             keep = np.setdiff1d(np.arange(len(y)), junk[sure >= JUNK_READS_AS_DIGIT])
             x, y = x[keep], y[keep]
         harvested[f"crops {Path(path).name}"] = (x, y)
@@ -574,7 +575,7 @@ def teach_real(
             digits=images,
             fonts=fonts,
             reads_as_digit=lambda image: bool(
-                loaded.predict_proba(image[None])[0, :NOT_DIGIT].max() > PIECE_READS_AS_DIGIT
+                digit_proba(loaded.predict_proba(image[None])).max() > PIECE_READS_AS_DIGIT
             ),
             return_kinds=True,
         )

@@ -28,7 +28,6 @@ CLASSES = np.arange(10)
 #: The label of everything that is not one whole digit: printed letters, pieces of digits,
 #: lines, texture, specks. The reader drops what is read as this.
 NOT_DIGIT = 10
-CLASSES_WITH_REJECT = np.arange(NOT_DIGIT + 1)
 #: The label of two or more whole digits in one piece (touching digits, a number joined by
 #: its underline), apart from :data:`NOT_DIGIT` in a classifier trained with it: such a piece
 #: is not one digit, yet the reader must not skip it as junk, but cut it.
