@@ -68,8 +68,10 @@ class ScanConfig:
     remove_lines: bool = True
     """Remove long straight horizontal and vertical lines (ruling, grids, comb boxes)."""
     line_min_length_frac: float = 0.06
-    """A horizontal straight run of ink at least this long (fraction of the longest side) is
-    a line; vertical runs must be 2.5 times longer, or join horizontal lines at both ends."""
+    """A horizontal straight run of ink at least this long (fraction of the longest side of
+    the page the stages measure by: for a crop smaller than a page, the page holding its
+    text) is a line; vertical runs must be 2.5 times longer, or join horizontal lines at
+    both ends."""
     line_max_thickness_px: int = 6
     """Thicker straight runs are not lines but strokes (e.g. a felt-pen 1)."""
     faint_lines: bool = True

@@ -72,7 +72,8 @@ def estimate_text_height(image: NDArray[np.uint8]) -> float | None:
     Ink is what is darker than its surroundings by more than the image's typical contrast
     (Otsu's level of a black-hat; at most ``_TEXT_HEIGHT_SIDE_PX`` on the longest side),
     and of its blobs those shaped like characters are kept: not lines (too long one way), not
-    solid or sparse (ink share of their box), not filling the image. Their height is
+    solid or sparse (ink share of their box), not filling the image, not on its edge (unless
+    every blob is: a crop cut tight round its digits). Their height is
     the median weighted by ink, so that a digit string outweighs a line of small print and a
     field's few digits the specks round them.
 
@@ -95,7 +96,7 @@ def estimate_text_height(image: NDArray[np.uint8]) -> float | None:
     level, _ = cv2.threshold(strokes, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     ink = np.where(strokes > max(level, _TEXT_INK_CONTRAST), np.uint8(255), np.uint8(0))
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    _, _, w, h, area = stats[1:].T.astype(np.float64)
+    x, y, w, h, area = stats[1:].T.astype(np.float64)
     rows, cols = gray.shape
     shaped = (
         (h >= _TEXT_MIN_HEIGHT_PX)
@@ -106,6 +107,12 @@ def estimate_text_height(image: NDArray[np.uint8]) -> float | None:
         & (area >= _TEXT_INK_SHARE[0] * w * h)
         & (area <= _TEXT_INK_SHARE[1] * w * h)
     )
+    # A blob on the image's edge is no character to measure: cut by the edge, or a strip of
+    # dark desk beside the page (the black-hat takes one narrower than its size for a stroke;
+    # weighted by its ink, it set the "text height" of small page photos to 4-8 digits').
+    inside = (x > 0) & (y > 0) & (x + w < cols) & (y + h < rows)
+    if (shaped & inside).any():
+        shaped &= inside
     if not shaped.any():
         return None
     heights, weights = h[shaped], area[shaped]
@@ -858,8 +865,9 @@ def measure_skew(
 def prepare(gray: Gray, config: ScanConfig, reference_px: int = 0) -> tuple[dict[str, Gray], float]:
     """Run the page stages on a working-resolution grey page.
 
-    The background's and the threshold's sizes are fractions of the page's longest side, or
-    of ``reference_px`` if larger (a tight crop of a field: see :func:`working_scale`).
+    The background's and the threshold's sizes, and the shortest line, are fractions of the
+    page's longest side, or of ``reference_px`` if larger (a tight crop of a field: see
+    :func:`working_scale`).
 
     Returns:
         ``({"gray", "flat", "binary", "lines", "ink", "paper", "borders"}, skew_deg)``:
@@ -884,7 +892,9 @@ def prepare(gray: Gray, config: ScanConfig, reference_px: int = 0) -> tuple[dict
     )
     binary = cv2.bitwise_and(binary, paper)
     binary = clean_speckle(binary)
-    line_length = round(config.line_min_length_frac * longest)
+    # Lines are measured by the page too: measured by an enlarged crop's own size, a line
+    # was shorter than a digit is wide, and a 4's crossbar or a 1 was taken as one.
+    line_length = round(config.line_min_length_frac * reference)
     skew = measure_skew(binary, ruling, paper, 2 * line_length, config) if config.deskew else 0.0
     if abs(skew) >= config.deskew_min_deg:
         binary = rotate(binary, skew)

@@ -258,8 +258,11 @@ def test_a_number_written_all_with_a_fine_pen_is_read(monkeypatch) -> None:
     rows = (RESOURCES / "fine-pen" / "labels.csv").read_text().split()[1:]
     paths = [(RESOURCES / "fine-pen" / row.split(",")[0], row.split(",")[1]) for row in rows]
     assert [digitscan.read(path).text for path, _ in paths] == [label for _, label in paths]
+    # Without reconsidering hairlines, the crops whose hairline no line check takes for a digit
+    # read nothing (two of four: the others' strokes pass as digits since lines are measured
+    # by the page holding the crop's text).
     monkeypatch.setattr(segment, "reconsider_hairlines", lambda candidates: candidates)
-    assert all(digitscan.read(path).text == "" for path, _ in paths)
+    assert any(digitscan.read(path).text == "" for path, _ in paths)
 
 
 def test_a_faint_ruling_broken_into_dashes_is_a_line() -> None:
@@ -950,3 +953,14 @@ def test_a_pale_comb_form_is_read_without_its_box_pieces() -> None:
     assert digitscan.read(path).text == "46508506\n9976506\n1584"
     unfound = digitscan.read(path, config=ScanConfig(faint_lines=False)).text
     assert unfound.count("\n") > 2
+
+
+def test_a_fours_crossbar_is_no_printed_line() -> None:
+    # Real register numbers (resources/crossbar) holding a 4 whose crossbar is a level stroke
+    # about as long as the digit is wide. A crop enlarged to the working size measured its
+    # shortest line by its own size (32 px, less than a digit is wide): the crossbar was
+    # removed as a line, and the 4's three pieces read "111". Measured by the page holding
+    # the crop's text, a line is at least a digit long.
+    rows = (RESOURCES / "crossbar" / "labels.csv").read_text().split()[1:]
+    paths = [(RESOURCES / "crossbar" / row.split(",")[0], row.split(",")[1]) for row in rows]
+    assert [digitscan.read(path).text for path, _ in paths] == [label for _, label in paths]

@@ -74,3 +74,14 @@ def test_tight_crops_of_real_fields_are_read() -> None:
     exact = sum(digitscan.read(FIELDS / row["filename"]).text == row["label"] for row in rows)
     # 10 of 16 with this release; enlarged to a page's size, as before, none was read.
     assert exact >= 8
+
+
+def test_a_strip_of_desk_along_the_edge_is_not_text() -> None:
+    # A page photographed on a desk, a strip of the desk in view along the photo's edge: the
+    # black-hat takes a strip narrower than its size for a stroke, and, weighted by its ink,
+    # it outweighed the digits (small page photos were measured at 4-8 digits' height, kept
+    # unenlarged, and their printed lines were as short as a digit).
+    image = written(30, (480, 640))
+    image[100:260, :25] = 60
+    measured = preprocess.estimate_text_height(image)
+    assert measured is not None and 0.8 * 30 <= measured <= 1.25 * 30
