@@ -147,9 +147,6 @@ class ScanConfig:
     edge_min_factor: float = 1.6
     """... and one taller than this many times the rest's median height is a page's edge or a
     fold joined to the string."""
-    edge_one_margin_frac: float = 0.1
-    """A string that is a lone 1 within this fraction of the photo's shorter side from its
-    border is an edge (page, desk, fold, margin) when the photo has other strings."""
     digit_max_aspect: float = 2.0
     """A final digit (after splitting) wider than this many times its height is a leftover
     line or a scribble, not a digit."""

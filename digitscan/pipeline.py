@@ -219,7 +219,7 @@ def _classify_lines(
         rejected += marks
         if digits:
             trimmed.append(digits)
-    chosen = _drop_border_marks(trimmed, frame, config, rejected)
+    chosen = _drop_border_marks(trimmed, frame, rejected)
     return _drop_small_lines(chosen, config, rejected)
 
 
@@ -379,40 +379,32 @@ def _keep_string(
 _WORDS_MIN_NOT_DIGITS = 3
 #: A blob closer to the photo's border than this fraction of its shorter side is cut by it.
 _FRAME_TOUCH_FRAC = 0.005
-#: A lone digit near the photo's border read less surely than this is a mark, not a number.
-#: Measured on 4,372 rendered photos: three desk corners at 0.52-0.72 beside sticky notes;
-#: of 178 numbers of one digit read right, none within the margin (the nearest at 0.125 of
-#: the shorter side).
-_BORDER_SURE = 0.8
 
 
 def _drop_border_marks(
     lines: list[list[tuple[Digit, Candidate]]],
     frame: tuple[int, int],
-    config: ScanConfig,
     rejected: list[Candidate],
 ) -> list[list[tuple[Digit, Candidate]]]:
-    """Drop a string that is one mark at the photo's border, when there are others.
+    """Drop a string that is one mark cut by the photo's border, when there are others.
 
-    What is left of a page's or a desk's edge, a fold or a notebook margin is read as a 1,
-    and it lies near the border of the photo; a desk's corner in the background reads as
-    any digit, unsurely; a page's corner cut by the frame reads as any digit, and touches
-    the border. A number written on its own is rarely there, and one the
-    frame cuts could not be read whole anyway.
+    A page's or a desk's corner cut by the frame reads as any digit; a number the frame cuts
+    could not be read whole anyway. (A lone digit merely near the border is kept: the rule
+    that dropped one read as 1 or unsurely there, for the desk's corners beside sticky
+    notes, dropped the outer cells' digits of a Sudoku photo cropped to its grid, and the
+    "not a digit" class now reads desks' corners.)
     """
     if len(lines) < 2:
         return lines
     width, height = frame
-    margin = config.edge_one_margin_frac * min(height, width)
     touching = _FRAME_TOUCH_FRAC * min(height, width)
     kept = []
     for line in lines:
         (digit, piece), *others = line
         box = digit.bbox
         gap = min(box.x, box.y, width - box.x2, height - box.y2)
-        suspect = digit.label == 1 or digit.confidence < _BORDER_SURE
-        if not others and (gap <= touching or (suspect and gap < margin)):
-            rejected.append(replace(piece, rejected="a lone mark at the photo's border (an edge)"))
+        if not others and gap <= touching:
+            rejected.append(replace(piece, rejected="a lone mark cut by the photo's border"))
         else:
             kept.append(line)
     return kept

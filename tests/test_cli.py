@@ -304,7 +304,6 @@ NOT_EXPOSED = {
         "border_join_max_aspect",
         "piece_merge_overlap",
         "edge_min_factor",
-        "edge_one_margin_frac",
         "digit_max_aspect",
         "min_stroke_frac",
         "reject_currency_signs",

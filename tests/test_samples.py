@@ -90,7 +90,10 @@ def test_a_real_sudoku_photo_is_read_row_by_row(name: str) -> None:
     right = sum(
         got == want for got, want in zip(rows, expected(SAMPLES / name).split("\n"), strict=True)
     )
-    assert right >= 5  # of 9 rows (6 and 6 with this release)
+    assert right >= 6  # of 9 rows (7 and 7 with this release)
+    # The last row's 1 stands in the grid's outer column, near the warped photo's border: a
+    # rule for desks' corners beside sticky notes dropped it as a lone mark there.
+    assert rows[8] == expected(SAMPLES / name).split("\n")[8]
 
 
 def test_a_fine_pen_five_along_two_sides_of_its_box_is_read(monkeypatch) -> None:
