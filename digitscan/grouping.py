@@ -3,7 +3,8 @@
 A string's blobs are not always one digit each: touching digits make one blob, a broken
 stroke makes two, a printed letter or a speck is no digit at all. Rather than rules for each
 case, the string is cut into *units* (each blob, and each blob wider than a digit cut further
-at its likeliest cut columns, :func:`digitscan.segment.split_points`), every plausible
+at its likeliest cut columns, :func:`digitscan.segment.split_points`, sheared along the
+writing's slant), every plausible
 *group* of consecutive units is classified, and the grouping whose digits the classifier reads
 most surely wins (dynamic programming over the units, left to right). A group may be:
 
@@ -73,38 +74,64 @@ class Units:
     pieces: list[Candidate]
     owner: list[int]
     columns: list[tuple[int, int]]  # each unit's columns within its blob's mask
+    slants: list[float]  # each blob's: its columns are those sheared upright by it
 
 
-def cut_columns(cand: Candidate, config: ScanConfig, pitch: float | None = None) -> list[int]:
-    """Every column a blob may be cut at: the best cuts into 2, 3, ... touching digits.
+def cuttable(cand: Candidate, config: ScanConfig, pitch: float | None = None) -> bool:
+    """Whether a blob may be several touching digits, and is tried cut.
 
-    A blob no wider than ``config.split_min_aspect`` times its height, or fitting one box of
-    a comb row (``pitch``), is not cut.
+    It is wider than ``config.split_min_aspect`` times its height, and does not fit one box
+    of a comb row (``pitch``).
     """
     aspect = cand.bbox.w / max(1, cand.bbox.h)
-    if aspect <= config.split_min_aspect or segment.fits_one_box(cand, pitch):
-        return []
-    most = min(MAX_PARTS, int(aspect / MIN_PART_ASPECT))
+    return aspect > config.split_min_aspect and not segment.fits_one_box(cand, pitch)
+
+
+def cut_columns(cand: Candidate, slant: float = 0.0) -> list[int]:
+    """Every column a blob may be cut at: the best cuts into 2, 3, ... touching digits.
+
+    With a ``slant``, the columns are those of the blob sheared upright
+    (:func:`digitscan.segment.sheared_columns`).
+    """
+    mask = segment.sheared_mask(cand.mask, slant) if slant else cand.mask
     cuts: set[int] = set()
-    for parts in range(2, most + 1):
-        cuts.update(segment.split_points(cand.mask, parts))
+    for parts in _parts(cand):
+        cuts.update(segment.split_points(mask, parts))
     return sorted(cuts)
 
 
+def _parts(cand: Candidate) -> list[int]:
+    """How many touching digits a blob may be cut into."""
+    aspect = cand.bbox.w / max(1, cand.bbox.h)
+    return list(range(2, min(MAX_PARTS, int(aspect / MIN_PART_ASPECT)) + 1))
+
+
 def units_of(line: list[Candidate], config: ScanConfig, pitch: float | None = None) -> Units:
-    """Cut a string's blobs into units (see :func:`cut_columns`), left to right."""
+    """Cut a string's blobs into units (see :func:`cut_columns`), left to right.
+
+    A blob that may be cut is cut along its writing's slant (:func:`digitscan.segment.cut_slant`):
+    an upright cut between slanted digits gives the top of one to the next (a leaning 1
+    beside a 0 read as 1 and 6).
+    """
     pieces: list[Candidate] = []
     owner: list[int] = []
     columns: list[tuple[int, int]] = []
+    slants: list[float] = []
     for k, cand in enumerate(line):
-        edges = [0, *cut_columns(cand, config, pitch), cand.bbox.w]
+        lean, cuts = 0.0, []
+        if cuttable(cand, config, pitch):
+            lean = segment.cut_slant(cand.mask, _parts(cand))
+            cuts = cut_columns(cand, lean)
+        width = segment.sheared_mask(cand.mask, lean).shape[1] if lean else cand.bbox.w
+        slants.append(lean)
+        edges = [0, *cuts, width]
         for left, right in zip(edges, edges[1:], strict=False):
-            piece = segment.column_piece(cand, left, right)
+            piece = segment.column_piece(cand, left, right, lean)
             if piece is not None:
                 pieces.append(piece)
                 owner.append(k)
                 columns.append((left, right))
-    return Units(pieces, owner, columns)
+    return Units(pieces, owner, columns, slants)
 
 
 def groups_of(line: list[Candidate], units: Units, config: ScanConfig) -> list[Group]:
@@ -125,7 +152,7 @@ def groups_of(line: list[Candidate], units: Units, config: ScanConfig) -> list[G
                 if (i, j) == (first, stop):
                     continue
                 left, right = units.columns[i][0], units.columns[j - 1][1]
-                part = segment.column_piece(cand, left, right)
+                part = segment.column_piece(cand, left, right, units.slants[k])
                 if part is not None and part.bbox.w <= config.digit_max_aspect * part.bbox.h:
                     groups.append(Group(i, j, part, whole=False))
     if len(line) > 1:

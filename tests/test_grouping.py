@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
-from digitscan import grouping
+from digitscan import grouping, segment
 from digitscan.config import ScanConfig
 from digitscan.types import BBox, Candidate
 
@@ -29,8 +30,8 @@ def proba_rows(rows: list[tuple[int, float]], classes: int = 11) -> np.ndarray:
 def test_only_a_blob_wider_than_a_digit_is_cut() -> None:
     config = ScanConfig()
     narrow, wide = blob(0, 30), blob(40, 100)
-    assert grouping.cut_columns(narrow, config) == []
-    cuts = grouping.cut_columns(wide, config)
+    assert not grouping.cuttable(narrow, config) and grouping.cuttable(wide, config)
+    cuts = grouping.cut_columns(wide)
     assert cuts and all(0 < c < 100 for c in cuts)
     units = grouping.units_of([narrow, wide], config)
     assert units.owner[0] == 0 and units.owner.count(1) == len(units.pieces) - 1 >= 2
@@ -123,3 +124,20 @@ def test_aligned_grouping_reads_the_label_where_the_free_reading_does_not() -> N
     # More digits than any grouping has, or a label that is no digit string: no alignment.
     assert grouping.aligned_grouping(groups, proba, 3, classes, "1750") is None
     assert grouping.aligned_grouping(groups, proba, 3, classes, "1a") is None
+
+
+def test_touching_slanted_digits_are_cut_along_their_slant() -> None:
+    # Two strokes leaning half a column per row, joined at their feet: an upright cut gives
+    # the top of one to the other; cut along the slant, each stroke is a part whole.
+    h = 60
+    mask = np.zeros((h, 80), np.uint8)
+    for x0 in (10, 32):  # the second starts left of where the first ends
+        cv2.line(mask, (x0, h - 1), (x0 + h // 2, 0), 255, 5)
+    cv2.line(mask, (10, h - 3), (35, h - 3), 255, 5)
+    cand = Candidate(BBox(0, 0, 80, h), mask)
+    lean = segment.cut_slant(mask, [2])
+    assert 0.4 <= lean <= 0.6
+    units = grouping.units_of([cand], ScanConfig())
+    tall = [p for p in units.pieces if p.bbox.h >= h - 4]
+    assert len(tall) == 2  # (the cuts into three part the bridge between them)
+    assert units.slants == [lean]

@@ -402,8 +402,8 @@ def test_a_blob_in_a_comb_box_of_its_own_is_not_cut_in_two(render_page) -> None:
     _draw_comb_boxes(image, [boxes[:5], boxes[5:]])
     assert digitscan.read(image, config=eager).text == "40961\n7350"
     three = Candidate(BBox(0, 0, 30, 40), np.full((40, 30), 255, np.uint8))
-    assert grouping.cut_columns(three, eager, pitch=None)
-    assert grouping.cut_columns(three, eager, pitch=40.0) == []
+    assert grouping.cuttable(three, eager, pitch=None)
+    assert not grouping.cuttable(three, eager, pitch=40.0)
 
 
 def _draw_comb_boxes(image: np.ndarray, rows: list[list[tuple[int, int, int, int]]]) -> None:
@@ -954,3 +954,15 @@ def test_a_fours_crossbar_is_no_printed_line() -> None:
     rows = (RESOURCES / "crossbar" / "labels.csv").read_text().split()[1:]
     paths = [(RESOURCES / "crossbar" / row.split(",")[0], row.split(",")[1]) for row in rows]
     assert [digitscan.read(path).text for path, _ in paths] == [label for _, label in paths]
+
+
+def test_touching_slanted_digits_are_cut_along_their_slant(monkeypatch) -> None:
+    # Real register numbers "10" (resources/slanted) written leaning far right, the 1's foot
+    # touching the 0: cut upright, the 1's top went with the 0, and "10." read "16".
+    from digitscan import segment
+
+    rows = (RESOURCES / "slanted" / "labels.csv").read_text().split()[1:]
+    paths = [(RESOURCES / "slanted" / row.split(",")[0], row.split(",")[1]) for row in rows]
+    assert [digitscan.read(path).text for path, _ in paths] == [label for _, label in paths]
+    monkeypatch.setattr(segment, "cut_slant", lambda mask, parts: 0.0)
+    assert all(digitscan.read(path).text != label for path, label in paths)
