@@ -103,11 +103,20 @@ def cut_columns(cand: Candidate, slant: float = 0.0) -> list[int]:
 def _parts(cand: Candidate) -> list[int]:
     """How many touching digits a blob may be cut into."""
     aspect = cand.bbox.w / max(1, cand.bbox.h)
-    return list(range(2, min(MAX_PARTS, int(aspect / MIN_PART_ASPECT)) + 1))
+    return list(range(2, max(2, min(MAX_PARTS, int(aspect / MIN_PART_ASPECT))) + 1))
 
 
-def units_of(line: list[Candidate], config: ScanConfig, pitch: float | None = None) -> Units:
+def units_of(
+    line: list[Candidate],
+    config: ScanConfig,
+    pitch: float | None = None,
+    several: frozenset[int] = frozenset(),
+) -> Units:
     """Cut a string's blobs into units (see :func:`cut_columns`), left to right.
+
+    The blobs ``several`` (indices in ``line``) are cut however narrow: the classifier read
+    them whole as several digits (a number joined to its underline is no wider than a
+    digit). They are cut into two at least.
 
     A blob that may be cut is cut along its writing's slant (:func:`digitscan.segment.cut_slant`):
     an upright cut between slanted digits gives the top of one to the next (a leaning 1
@@ -119,7 +128,7 @@ def units_of(line: list[Candidate], config: ScanConfig, pitch: float | None = No
     slants: list[float] = []
     for k, cand in enumerate(line):
         lean, cuts = 0.0, []
-        if cuttable(cand, config, pitch):
+        if k in several or cuttable(cand, config, pitch):
             lean = segment.cut_slant(cand.mask, _parts(cand))
             cuts = cut_columns(cand, lean)
         width = segment.sheared_mask(cand.mask, lean).shape[1] if lean else cand.bbox.w

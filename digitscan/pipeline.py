@@ -6,7 +6,8 @@ paper mask -> adaptive threshold -> deskew -> ruled lines and boxes removed -> b
 frames, hairlines, page-edge slivers rejected) -> broken strokes merged -> strings -> split at
 box borders -> punctuation out -> units and groups of each string (:mod:`digitscan.grouping`)
 -> MNIST normalisation -> classification (one batch; unsure digits read again with the faint
-strokes round them, :mod:`digitscan.faint`) -> the best grouping of each string (not-digits
+strokes round them, :mod:`digitscan.faint`; a narrow blob read as several digits cut and read
+again) -> the best grouping of each string (not-digits
 skipped) -> signs, marks and stray strings rejected.
 """
 
@@ -24,7 +25,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from digitscan import faint, grouping, preprocess, segment
-from digitscan.classifiers.base import NOT_DIGIT, Classifier, digit_proba, not_digit_proba
+from digitscan.classifiers.base import (
+    NOT_DIGIT,
+    SEVERAL_DIGITS,
+    Classifier,
+    digit_proba,
+    not_digit_proba,
+)
 from digitscan.config import ScanConfig
 from digitscan.normalize import to_mnist
 from digitscan.types import LOW_CONFIDENCE, BBox, Candidate, Digit, Line, Page, Reading, Step
@@ -261,28 +268,77 @@ def score_strings(
 ) -> Scores | None:
     """Cut each string into units and groups (:mod:`digitscan.grouping`) and classify them all.
 
+    A blob too narrow to be tried cut that the classifier reads whole as several digits
+    (most likely of all its classes) is cut after all, and its string classified again.
+
     Returns None when there is nothing to classify.
     """
-    strings = []
+    pitches = [
+        segment.box_pitch(line, images["borders"], config, images["binary"]) for line in lines
+    ]
     batch: list[NDArray[np.uint8]] = []
     shown: list[Candidate | None] = []
-    for line in lines:
-        pitch = segment.box_pitch(line, images["borders"], config, images["binary"])
-        units = grouping.units_of(line, config, pitch)
-        groups = grouping.groups_of(line, units, config)
-        rows = []
-        for group in groups:
-            if group.skip:  # read as its blob's whole group, the one before it
-                rows.append(rows[-1])
-                continue
-            rows.append(len(batch))
-            batch.append(digit_image(group.piece, config))
-            shown.append(group.piece if group.whole else None)
-        strings.append(ScoredString(units, groups, rows))
+    strings = [
+        _group_string(line, pitch, config, batch, shown)
+        for line, pitch in zip(lines, pitches, strict=True)
+    ]
     if not batch:
         return None
     proba = _classify_with_faint(batch, shown, images, model, config)
-    return Scores(strings, np.stack(batch), proba, np.asarray(model.classes_))
+    classes = np.asarray(model.classes_)
+    several = [_read_as_several(string, proba, classes) for string in strings]
+    if any(several):
+        again_batch: list[NDArray[np.uint8]] = []
+        again_shown: list[Candidate | None] = []
+        again = {
+            k: _group_string(lines[k], pitches[k], config, again_batch, again_shown, blobs)
+            for k, blobs in enumerate(several)
+            if blobs
+        }
+        again_proba = _classify_with_faint(again_batch, again_shown, images, model, config)
+        for k, string in again.items():
+            strings[k] = replace(string, rows=[len(batch) + row for row in string.rows])
+        batch += again_batch
+        proba = np.concatenate([proba, again_proba])
+    return Scores(strings, np.stack(batch), proba, classes)
+
+
+def _group_string(
+    line: list[Candidate],
+    pitch: float | None,
+    config: ScanConfig,
+    batch: list[NDArray[np.uint8]],
+    shown: list[Candidate | None],
+    several: frozenset[int] = frozenset(),
+) -> ScoredString:
+    """One string's units and groups, each group's image added to ``batch`` to classify."""
+    units = grouping.units_of(line, config, pitch, several)
+    groups = grouping.groups_of(line, units, config)
+    rows = []
+    for group in groups:
+        if group.skip:  # read as its blob's whole group, the one before it
+            rows.append(rows[-1])
+            continue
+        rows.append(len(batch))
+        batch.append(digit_image(group.piece, config))
+        shown.append(group.piece if group.whole else None)
+    return ScoredString(units, groups, rows)
+
+
+def _read_as_several(
+    string: ScoredString, proba: NDArray[np.float32], classes: NDArray[np.int64]
+) -> frozenset[int]:
+    """The string's uncut blobs read whole as several digits, most likely of all classes."""
+    column = np.nonzero(classes == SEVERAL_DIGITS)[0]
+    if not column.size:
+        return frozenset()
+    owner = string.units.owner
+    several = set()
+    for group, row in zip(string.groups, string.rows, strict=True):
+        uncut = group.stop - group.first == 1 and owner.count(owner[group.first]) == 1
+        if group.whole and not group.skip and uncut and np.argmax(proba[row]) == column[0]:
+            several.add(owner[group.first])
+    return frozenset(several)
 
 
 def score_image(image: NDArray[np.uint8], config: ScanConfig, model: Classifier) -> Scores | None:

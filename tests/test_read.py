@@ -966,3 +966,16 @@ def test_touching_slanted_digits_are_cut_along_their_slant(monkeypatch) -> None:
     assert [digitscan.read(path).text for path, _ in paths] == [label for _, label in paths]
     monkeypatch.setattr(segment, "cut_slant", lambda mask, parts: 0.0)
     assert all(digitscan.read(path).text != label for path, label in paths)
+
+
+def test_a_narrow_blob_read_as_several_digits_is_cut(monkeypatch) -> None:
+    # Real register numbers (resources/joined) written close and joined into one blob no
+    # wider than a digit, so never tried cut: the classifier read it whole as several digits,
+    # and the crop read nothing. Read so, it is cut and read again.
+    from digitscan import pipeline
+
+    rows = (RESOURCES / "joined" / "labels.csv").read_text().split()[1:]
+    paths = [(RESOURCES / "joined" / row.split(",")[0], row.split(",")[1]) for row in rows]
+    assert [digitscan.read(path).text for path, _ in paths] == [label for _, label in paths]
+    monkeypatch.setattr(pipeline, "_read_as_several", lambda *args: frozenset())
+    assert all(digitscan.read(path).text == "" for path, _ in paths)
