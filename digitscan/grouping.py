@@ -87,13 +87,13 @@ def cuttable(cand: Candidate, config: ScanConfig, pitch: float | None = None) ->
     return aspect > config.split_min_aspect and not segment.fits_one_box(cand, pitch)
 
 
-def cut_columns(cand: Candidate, slant: float = 0.0) -> list[int]:
+def cut_columns(cand: Candidate, columns: NDArray[np.int64] | None = None) -> list[int]:
     """Every column a blob may be cut at: the best cuts into 2, 3, ... touching digits.
 
-    With a ``slant``, the columns are those of the blob sheared upright
-    (:func:`digitscan.segment.sheared_columns`).
+    With ``columns`` (:func:`digitscan.segment.sheared_columns`), the columns are those of the
+    blob sheared upright.
     """
-    mask = segment.sheared_mask(cand.mask, slant) if slant else cand.mask
+    mask = cand.mask if columns is None else segment.sheared_mask(cand.mask, columns)
     cuts: set[int] = set()
     for parts in _parts(cand):
         cuts.update(segment.split_points(mask, parts))
@@ -118,24 +118,24 @@ def units_of(
     them whole as several digits (a number joined to its underline is no wider than a
     digit). They are cut into two at least.
 
-    A blob that may be cut is cut along its writing's slant (:func:`digitscan.segment.cut_slant`):
-    an upright cut between slanted digits gives the top of one to the next (a leaning 1
-    beside a 0 read as 1 and 6).
+    A blob that may be cut is cut along its writing's slant
+    (:func:`digitscan.segment.cut_slant`): an upright cut between slanted digits gives the
+    top of one to the next (a leaning 1 beside a 0 read as 1 and 6).
     """
     pieces: list[Candidate] = []
     owner: list[int] = []
     columns: list[tuple[int, int]] = []
     slants: list[float] = []
     for k, cand in enumerate(line):
-        lean, cuts = 0.0, []
+        lean, sheared, cuts = 0, None, []
         if k in several or cuttable(cand, config, pitch):
             lean = segment.cut_slant(cand.mask, _parts(cand))
-            cuts = cut_columns(cand, lean)
-        width = segment.sheared_mask(cand.mask, lean).shape[1] if lean else cand.bbox.w
+            sheared = segment.sheared_columns(cand.mask, lean) if lean else None
+            cuts = cut_columns(cand, sheared)
         slants.append(lean)
-        edges = [0, *cuts, width]
+        edges = [0, *cuts, cand.bbox.w if sheared is None else int(sheared.max()) + 1]
         for left, right in zip(edges, edges[1:], strict=False):
-            piece = segment.column_piece(cand, left, right, lean)
+            piece = segment.column_piece(cand, left, right, sheared)
             if piece is not None:
                 pieces.append(piece)
                 owner.append(k)
@@ -156,12 +156,14 @@ def groups_of(line: list[Candidate], units: Units, config: ScanConfig) -> list[G
             trimmed = segment.trim_bars(cand)
             if trimmed is not None and trimmed.bbox.w <= config.digit_max_aspect * trimmed.bbox.h:
                 groups.append(Group(first, stop, trimmed, whole=True))
+        lean = units.slants[k]
+        sheared = segment.sheared_columns(cand.mask, lean) if lean else None
         for i in range(first, stop):
             for j in range(i + 1, stop + 1):
                 if (i, j) == (first, stop):
                     continue
                 left, right = units.columns[i][0], units.columns[j - 1][1]
-                part = segment.column_piece(cand, left, right, units.slants[k])
+                part = segment.column_piece(cand, left, right, sheared)
                 if part is not None and part.bbox.w <= config.digit_max_aspect * part.bbox.h:
                     groups.append(Group(i, j, part, whole=False))
     if len(line) > 1:

@@ -1074,45 +1074,46 @@ def cut(cand: Candidate, columns: list[int]) -> list[Candidate]:
     return [piece for piece in pieces if piece is not None]
 
 
-def column_piece(cand: Candidate, left: int, right: int, slant: float = 0.0) -> Candidate | None:
+def column_piece(
+    cand: Candidate, left: int, right: int, columns: NDArray[np.int64] | None = None
+) -> Candidate | None:
     """The candidate's columns ``left:right`` trimmed to their ink (None if they have none).
 
-    With a ``slant``, the columns are those of the blob sheared upright
-    (:func:`sheared_columns`): a cut between slanted digits runs along their slant.
+    With ``columns`` (each pixel's column: :func:`sheared_columns`), the columns are those of
+    the blob sheared upright: a cut between slanted digits runs along their slant.
     """
-    if slant:
-        columns = sheared_columns(cand.mask, slant)
-        part = np.where((columns >= left) & (columns < right), cand.mask, np.uint8(0))
+    if columns is None:
+        part, x0 = cand.mask[:, left:right], left
     else:
-        part, left = cand.mask[:, left:right], left
+        part, x0 = np.where((columns >= left) & (columns < right), cand.mask, np.uint8(0)), 0
     rows = np.nonzero(part.any(axis=1))[0]
     cols = np.nonzero(part.any(axis=0))[0]
     if rows.size == 0:
         return None
     sub = part[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    x = cand.bbox.x + (0 if slant else left) + int(cols[0])
-    box = BBox(x, cand.bbox.y + int(rows[0]), *sub.shape[::-1])
+    box = BBox(cand.bbox.x + x0 + int(cols[0]), cand.bbox.y + int(rows[0]), *sub.shape[::-1])
     return Candidate(box, np.ascontiguousarray(sub))
 
 
-#: The slants (columns per row up) a blob of touching digits is tried cut along.
-_CUT_SLANTS = (0.0, 0.2, -0.2, 0.4, -0.4, 0.6, -0.6)
+#: A blob of touching digits is tried cut upright and along slants (columns per row up) of
+#: this step, up to this many steps either way.
+_SLANT_STEP = 0.2
+_SLANT_STEPS = 3
 
 
 def cut_slant(mask: NDArray[np.uint8], parts: list[int]) -> float:
     """The slant whose best cuts of the blob into each of ``parts`` cross the least ink.
 
     A cut between touching digits runs along the writing's slant: upright, it gives the top
-    of a leaning 1 to the 0 beside it. Ties go to the least slant.
+    of a leaning 1 to the 0 beside it. Ties go to the least slant (leaning right first).
     """
-    best, chosen = None, 0.0
-    for lean in _CUT_SLANTS:
-        sheared = sheared_mask(mask, lean) if lean else mask
+    costs: dict[float, int] = {}
+    for step in sorted(range(-_SLANT_STEPS, _SLANT_STEPS + 1), key=lambda k: (abs(k), -k)):
+        lean = step * _SLANT_STEP
+        sheared = sheared_mask(mask, sheared_columns(mask, lean)) if step else mask
         ink = (sheared > 0).sum(axis=0)
-        cost = sum(int(ink[c]) for n in parts for c in split_points(sheared, n))
-        if best is None or cost < best:
-            best, chosen = cost, lean
-    return chosen
+        costs[lean] = sum(int(ink[c]) for n in parts for c in split_points(sheared, n))
+    return min(costs, key=costs.__getitem__)
 
 
 def sheared_columns(mask: NDArray[np.uint8], slant: float) -> NDArray[np.int64]:
@@ -1124,13 +1125,11 @@ def sheared_columns(mask: NDArray[np.uint8], slant: float) -> NDArray[np.int64]:
     return columns - int(columns[ink].min()) if ink.any() else columns - int(shift.min())
 
 
-def sheared_mask(mask: NDArray[np.uint8], slant: float) -> NDArray[np.uint8]:
-    """The blob sheared upright by ``slant``: its columns by :func:`sheared_columns`."""
-    columns = sheared_columns(mask, slant)
+def sheared_mask(mask: NDArray[np.uint8], columns: NDArray[np.int64]) -> NDArray[np.uint8]:
+    """The blob's ink moved to its ``columns`` (:func:`sheared_columns`)."""
     ink = mask > 0
     out = np.zeros((mask.shape[0], int(columns[ink].max(initial=0)) + 1), np.uint8)
-    rows = np.broadcast_to(np.arange(mask.shape[0])[:, None], mask.shape)
-    out[rows[ink], columns[ink]] = 255
+    out[np.nonzero(ink)[0], columns[ink]] = 255
     return out
 
 
