@@ -50,9 +50,6 @@ class ScanConfig:
     threshold_offset: float = 12.0
     """How much darker than its neighbourhood (grey levels, 0-255 after flattening) a pixel
     must be to count as ink; lower finds fainter pencil, higher ignores paper texture."""
-    tone_gap: float = 90.0
-    """When the dark pixels form two tones this far apart (grey levels after flattening), the
-    lighter one is printed ruling or grid and not ink (255 turns this off)."""
     paper_min_brightness_frac: float = 0.5
     """Regions whose paper brightness is below this fraction of the brightest paper are the
     desk or frame around the page, not paper: no ink is looked for there."""
@@ -137,9 +134,6 @@ class ScanConfig:
     """A string's first character read as 5 or 8 and shorter than this fraction of the rest's
     median height, and set apart from them, is a printed "$" (not separated from the amount
     by a faint box border)."""
-    border_join_max_aspect: float = 1.0
-    """Two blobs meeting at a box's side join into one digit if no wider than this times the
-    string's height (a digit the side runs through, see ``segment.join_across_borders``)."""
     fragment_max_frac: float = 0.6
     """A string's first or last character read as 1 and shorter than this fraction of the
     rest's median height is a piece of a box's side; so is a lone 1 this much shorter than

@@ -168,8 +168,7 @@ def find_strings(
         rejected += signs
         whole_h = float(np.median([c.bbox.h for c in grouped]))
         for line in pieces:
-            joined = segment.join_across_borders(line, borders, config)
-            boxed, sides = segment.drop_box_sides(joined, leaning, config)
+            boxed, sides = segment.drop_box_sides(line, leaning, config)
             digits, dropped = segment.drop_punctuation(boxed, config, whole_h)
             rejected += sides + dropped
             if digits:

@@ -451,9 +451,7 @@ def rotate(image: Gray, angle_deg: float, interpolation: int = cv2.INTER_NEAREST
     return cv2.warpAffine(image, matrix, size, flags=interpolation, borderValue=0)
 
 
-def binarize_adaptive(
-    flat: Gray, block_px: int, offset: float, min_contrast: float, tone_gap: float = 255.0
-) -> tuple[Gray, Gray | None]:
+def binarize_adaptive(flat: Gray, block_px: int, offset: float, min_contrast: float) -> Gray:
     """Ink mask from a flattened page: darker than its neighbourhood *and* than the paper.
 
     Args:
@@ -462,28 +460,17 @@ def binarize_adaptive(
         offset: Grey levels below the neighbourhood mean a pixel must be.
         min_contrast: Grey levels below the paper (255) a pixel must be; without it the
             adaptive threshold turns paper texture and noise into speckle.
-        tone_gap: If the dark pixels fall into two tones at least this far apart (printed
-            ruling or grids are usually much lighter than pen ink), only the darker tone is
-            ink; dark regions wider than ``block_px`` that reach the image's border (a
-            desk) do not count as the darker tone. 255 turns this off.
 
     Returns:
-        ``(ink, ruling)``: uint8 ``(H, W)`` in {0, 255}, 255 = on. ``ruling`` is the
-        lighter tone left out of the ink (what the threshold found there), None when the
-        page has one tone of ink.
+        uint8 ``(H, W)`` in {0, 255}, 255 = ink. Printed ruling and grids as dark as the
+        threshold are ink here; :func:`find_lines` takes them out.
     """
     block = max(3, int(block_px) | 1)
     adaptive = cv2.adaptiveThreshold(
         flat, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, offset
     )
-    paper_limit = 255 - min_contrast
-    limit = ink_tone_limit(flat, paper_limit, tone_gap, stroke_px=block)
-    dark = np.where(flat < limit, np.uint8(255), np.uint8(0))
-    ink = fill_dark_holes(cv2.bitwise_and(adaptive, dark), flat, dark, block)
-    if limit >= paper_limit:
-        return ink, None
-    lighter = np.where((flat >= limit) & (flat < paper_limit), np.uint8(255), np.uint8(0))
-    return ink, cv2.bitwise_and(adaptive, lighter)
+    dark = np.where(flat < 255 - min_contrast, np.uint8(255), np.uint8(0))
+    return fill_dark_holes(cv2.bitwise_and(adaptive, dark), flat, dark, block)
 
 
 def fill_dark_holes(ink: Gray, flat: Gray, dark: Gray, block_px: int) -> Gray:
@@ -617,67 +604,6 @@ _PINHOLE_MAX_SIDE = 0.25
 _PINHOLE_DEPTH, _PINHOLE_MIN_DEPTH_PX = 0.15, 3.0
 #: ... and on average this close to the tone of the ink around it (a share of the way to white).
 _PINHOLE_TONE_MARGIN = 0.1
-
-
-def ink_tone_limit(flat: Gray, paper_limit: float, tone_gap: float, stroke_px: int = 0) -> float:
-    """The grey level below which a pixel is ink.
-
-    Normally ``paper_limit``. When the pixels darker than that form two tones whose means
-    differ by at least ``tone_gap`` and the lighter tone is common (>= 20% of them), the
-    level midway between the tones (split by Otsu): the lighter tone is printed ruling.
-
-    A desk or a deep shadow left in the page is dark too, and against it pencil writing is
-    the lighter tone. So with ``stroke_px`` > 0, when the darker tone lies mostly in dark
-    regions wider than that which reach the image's border (with a margin round them), as a
-    desk does and no pen stroke, the split must hold without those regions; if it does not,
-    the page has one tone of ink and the limit is ``paper_limit``.
-    """
-    half = flat[::2, ::2]
-    dark = half < paper_limit
-    limit = _two_tone_limit(half[dark], paper_limit, tone_gap)
-    if limit < paper_limit and stroke_px > 0:
-        desk = _desk_regions(dark, stroke_px // 2) > 0
-        strokes = dark & ~desk
-        if (
-            desk[half < limit].mean() > 0.5
-            and _two_tone_limit(half[strokes], paper_limit, tone_gap) >= paper_limit
-        ):
-            return paper_limit
-    return limit
-
-
-def _two_tone_limit(values: NDArray[np.uint8], paper_limit: float, tone_gap: float) -> float:
-    """The level midway between two tones of ``values`` (see :func:`ink_tone_limit`)."""
-    if values.size < 500 or tone_gap >= 255:
-        return paper_limit
-    level, _ = cv2.threshold(values.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    darker, lighter = values[values <= level], values[values > level]
-    if darker.size == 0 or lighter.size < 0.2 * values.size:
-        return paper_limit
-    dark_mean, light_mean = float(darker.mean()), float(lighter.mean())
-    if light_mean - dark_mean < tone_gap:
-        return paper_limit
-    # Midway between the tones, not Otsu's level: that sits at the edge of the smaller class
-    # and would cut the anti-aliased edges off every stroke.
-    return (dark_mean + light_mean) / 2
-
-
-def _desk_regions(dark: NDArray[np.bool_], width_px: int) -> Gray:
-    """Dark regions wider than ``width_px`` that reach the image's border, grown by half that.
-
-    A desk reaches the border; a felt pen's stroke, however wide, does not.
-    """
-    size = max(3, width_px | 1)
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    wide = cv2.morphologyEx(dark.astype(np.uint8) * 255, cv2.MORPH_OPEN, disc)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(wide, connectivity=8)
-    h, w = wide.shape
-    x, y, box_w, box_h = (stats[:, i] for i in range(4))
-    at_border = (x == 0) | (y == 0) | (x + box_w == w) | (y + box_h == h)
-    at_border[0] = False  # the background
-    wide = np.where(at_border[labels], np.uint8(255), np.uint8(0))
-    margin = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size // 2 | 1, size // 2 | 1))
-    return cv2.dilate(wide, margin)
 
 
 def faint_lines(flat: Gray, paper: Gray, min_length_px: int, min_contrast: float) -> Gray:
@@ -829,8 +755,8 @@ def remove_lines(binary: Gray, lines: Gray, max_thickness_px: int) -> Gray:
     cleaned = cv2.bitwise_and(binary, cv2.bitwise_not(lines))
     span = max_thickness_px + 3
     along = max(3, 2 * span)
-    horizontal = cv2.morphologyEx(lines, cv2.MORPH_OPEN, np.ones((1, along), np.uint8))
-    vertical = cv2.morphologyEx(lines, cv2.MORPH_OPEN, np.ones((along, 1), np.uint8))
+    horizontal = _near_runs(lines, (1, along), span)
+    vertical = _near_runs(lines, (along, 1), span)
     bridge_v = cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, np.ones((span, 1), np.uint8))
     bridge_h = cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, np.ones((1, span), np.uint8))
     restored = cv2.bitwise_or(
@@ -839,24 +765,34 @@ def remove_lines(binary: Gray, lines: Gray, max_thickness_px: int) -> Gray:
     return cv2.bitwise_or(cleaned, restored)
 
 
+def _near_runs(lines: Gray, shape: tuple[int, int], reach: int) -> Gray:
+    """The line pixels within ``reach`` across of the lines' runs at least ``shape`` long.
+
+    The runs are taken across short gaps in them: beside a dark stroke the threshold loses
+    a lighter line for a few pixels (the stroke raises the neighbourhood's mean), and the
+    line's mask is thicker where the stroke crosses it; that piece is still the line's.
+    """
+    kernel = np.ones(shape, np.uint8)
+    runs = cv2.morphologyEx(
+        cv2.morphologyEx(lines, cv2.MORPH_CLOSE, kernel), cv2.MORPH_OPEN, kernel
+    )
+    across = np.ones((reach, 1) if shape[0] == 1 else (1, reach), np.uint8)
+    return cv2.bitwise_and(lines, cv2.dilate(runs, across))
+
+
 def clean_speckle(binary: Gray) -> Gray:
     """Median 3x3: removes isolated JPEG and noise pixels, keeps strokes (>= 2 px wide)."""
     return cv2.medianBlur(binary, 3)
 
 
-def measure_skew(
-    binary: Gray, ruling: Gray | None, paper: Gray, min_length_px: int, config: ScanConfig
-) -> float:
+def measure_skew(binary: Gray, paper: Gray, min_length_px: int, config: ScanConfig) -> float:
     """The page's skew in degrees (0 if nothing shows it), from the first that has lines.
 
-    The ink's lines (boxes, ruling as dark as the ink, page edges); else the ruling that
-    :func:`binarize_adaptive` set apart as lighter than the ink; else the paper's own edges
-    against the desk (plain paper, a sticky note).
+    The ink's lines (boxes, ruling, page edges); else the paper's own edges against the desk
+    (plain paper, a sticky note).
     """
     thickness = config.line_max_thickness_px
     skew = estimate_skew_deg(binary, min_length_px, thickness)
-    if skew is None and ruling is not None:
-        skew = estimate_skew_deg(cv2.bitwise_and(ruling, paper), min_length_px, thickness)
     if skew is None:
         skew = estimate_skew_deg(paper_edges(paper), min_length_px, thickness)
     return skew or 0.0
@@ -883,19 +819,13 @@ def prepare(gray: Gray, config: ScanConfig, reference_px: int = 0) -> tuple[dict
     )
     flat = flatten_illumination(gray, background)
     block = round(config.threshold_block_frac * reference)
-    binary, ruling = binarize_adaptive(
-        flat,
-        block,
-        config.threshold_offset,
-        config.min_contrast,
-        config.tone_gap,
-    )
+    binary = binarize_adaptive(flat, block, config.threshold_offset, config.min_contrast)
     binary = cv2.bitwise_and(binary, paper)
     binary = clean_speckle(binary)
     # Lines are measured by the page too: measured by an enlarged crop's own size, a line
     # was shorter than a digit is wide, and a 4's crossbar or a 1 was taken as one.
     line_length = round(config.line_min_length_frac * reference)
-    skew = measure_skew(binary, ruling, paper, 2 * line_length, config) if config.deskew else 0.0
+    skew = measure_skew(binary, paper, 2 * line_length, config) if config.deskew else 0.0
     if abs(skew) >= config.deskew_min_deg:
         binary = rotate(binary, skew)
         paper = rotate(paper, skew)
@@ -906,7 +836,7 @@ def prepare(gray: Gray, config: ScanConfig, reference_px: int = 0) -> tuple[dict
     binary = fill_pinholes(binary, flat, block)
     if config.remove_lines:
         lines = find_lines(binary, line_length, config.line_max_thickness_px, page_size)
-        if config.faint_lines and ruling is None:  # lighter ruling is already left out
+        if config.faint_lines:
             lines = _with_faint_lines(lines, binary, flat, paper, line_length, config, page_size)
         ink = remove_lines(binary, lines, config.line_max_thickness_px)
     else:

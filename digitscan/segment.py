@@ -688,61 +688,6 @@ def order_lines(lines: list[list[Candidate]]) -> list[list[Candidate]]:
     return [line for row in rows for line in sorted(row, key=lambda ln: ln[0].bbox.x)]
 
 
-def join_across_borders(
-    line: list[Candidate], borders: NDArray[np.uint8], config: ScanConfig
-) -> list[Candidate]:
-    """Join the two halves of a digit that a box's side runs through.
-
-    Removing a printed line also removes the stroke that runs along it: a 0 written over
-    its box's right side comes apart into a sliver and the rest. Two neighbours that both
-    touch one vertical border, one of them narrow, whose union is no wider than a digit of
-    the string, are one digit again; the columns of the removed line between them are
-    closed across.
-
-    Args:
-        line: A string's candidates, left to right.
-        borders: uint8 ``(H, W)`` mask of printed vertical lines, same pixels as ``line``.
-        config: ``border_join_max_aspect``.
-    """
-    if len(line) < 2:
-        return line
-    median_h = full_size_height(line, 0.6)
-    out = [line[0]]
-    for b in line[1:]:
-        a = out[-1]
-        union = a.bbox.union(b.bbox)
-        gap = b.bbox.x - a.bbox.x2
-        if (
-            -2 <= gap <= max(3, round(0.12 * median_h))
-            and min(a.bbox.w, b.bbox.w) < 0.5 * median_h
-            and union.w <= config.border_join_max_aspect * max(union.h, median_h)
-            and union.h <= 1.35 * median_h
-            and _border_at(a.bbox, b.bbox, borders)
-        ):
-            out[-1] = _closed_across(union_of(a, b), a.bbox.x2 - union.x, b.bbox.x - union.x)
-        else:
-            out.append(b)
-    return out
-
-
-def _border_at(a: BBox, b: BBox, borders: NDArray[np.uint8]) -> bool:
-    """Does a vertical line run where two side-by-side boxes meet (touching both)?"""
-    left, right = max(0, min(a.x2, b.x) - 2), max(a.x2, b.x) + 2
-    top, bottom = min(a.y, b.y), max(a.y2, b.y2)
-    region = borders[top:bottom, left:right]
-    return bool(region.size) and int((region > 0).sum(axis=0).max()) >= 0.5 * min(a.h, b.h)
-
-
-def _closed_across(cand: Candidate, left: int, right: int) -> Candidate:
-    """Bridge the columns ``left..right`` (a removed line) where ink lies on both sides."""
-    span = max(3, right - left + 4)
-    closed = cv2.morphologyEx(cand.mask, cv2.MORPH_CLOSE, np.ones((1, span), np.uint8))
-    lo, hi = max(0, min(left, right) - 1), max(left, right) + 1
-    mask = cand.mask.copy()
-    mask[:, lo:hi] = closed[:, lo:hi]
-    return Candidate(cand.bbox, mask)
-
-
 def with_upright_rejects(
     borders: NDArray[np.uint8], candidates: list[Candidate]
 ) -> NDArray[np.uint8]:

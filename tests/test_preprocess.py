@@ -295,35 +295,6 @@ def test_to_gray_keeps_blue_ink_dark_and_yellow_paper_light() -> None:
     assert gray[0, 0] < 60 and gray[0, 1] > 150
 
 
-def test_light_ruling_is_not_ink_when_the_pen_is_much_darker() -> None:
-    flat = np.full((200, 300), 255, np.uint8)
-    flat[::20] = 160  # light printed ruling, many pixels
-    flat[50:150, 140:146] = 30  # a dark pen stroke
-    limit = preprocess.ink_tone_limit(flat, 215, 90)
-    assert 30 < limit < 160
-    assert (
-        preprocess.ink_tone_limit(np.where(flat == 160, 255, flat).astype(np.uint8), 215, 90) == 215
-    )  # one tone: the normal limit
-
-
-def test_a_desk_is_not_the_darker_tone_that_makes_pencil_ruling() -> None:
-    # Pencil (115) on a ruled page (165), a dark desk (50) beside it: the desk is not ink,
-    # so pencil and ruling are one tone of the page and the pencil stays ink. A pen (30) on
-    # the same page is still told from the ruling.
-    flat = np.full((300, 400), 255, np.uint8)
-    flat[::20] = 165
-    flat[:, :80] = 50
-    for pen, kept in ((115, True), (30, False)):
-        flat[100:200, 200:206] = pen
-        assert preprocess.ink_tone_limit(flat, 215, 90) < 115  # the desk counted: a split
-        limit = preprocess.ink_tone_limit(flat, 215, 90, stroke_px=30)
-        assert (limit > 165) == kept and limit > pen
-    # A felt pen's stroke wider than stroke_px, away from the border, is ink, not a desk.
-    flat[:, :80] = 255
-    flat[60:240, 180:240] = 30
-    assert 30 < preprocess.ink_tone_limit(flat, 215, 90, stroke_px=30) < 165
-
-
 def test_a_felt_pen_stroke_wider_than_the_threshold_window_is_filled() -> None:
     # A big felt-pen 0 and 1 on a note: strokes 45 px wide, wider than the adaptive
     # threshold's window. The insides of the strokes are ink; the 0's loop stays paper.

@@ -168,18 +168,18 @@ def test_digits_just_past_a_box_side_belong_to_the_amount(
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_a_digit_a_box_side_runs_through_stays_one_digit(render_page, seed, monkeypatch) -> None:
-    # The amount box's right side runs through the last 0: removing the printed line cuts
-    # the 0 in two, and the halves are joined again (not read as "12" or "67").
+    # The amount box's right side runs through the last 0: removing the printed line must
+    # not cut the 0 in two (read as "12" or "67").
 
     image, boxes = render_page(["4090"], gap=0.35, seed=seed)
     x, y, _, h = boxes[0]
     right = boxes[3][0] + round(0.3 * boxes[3][2])
     cv2.rectangle(image, (x - 20, y - 20), (right, y + h + 20), (90, 90, 90), 3)
     assert digitscan.read(image).text == "4090"
-    # The join across the border does it (the grouping search's join of blobs would too).
+    # Where the 0's stroke crosses the removed side it is put back (it has ink on both
+    # sides of the line): the grouping search need not join the halves.
     monkeypatch.setattr(grouping, "MAX_JOINED", 1)
-    unjoined = ScanConfig(border_join_max_aspect=0.01)
-    assert digitscan.read(image, config=unjoined).text != "4090"  # what the join fixes
+    assert digitscan.read(image).text == "4090"
 
 
 @pytest.mark.parametrize("seed", [0, 4])
@@ -210,8 +210,9 @@ def test_the_edge_of_a_note_against_a_darker_desk_is_not_a_one(render_page) -> N
     image[y : y + h, edge - 8 : edge] = 60
     reading = digitscan.read(image)
     assert reading.text == "4096\n38"
-    assert any("edge between light and dark" in (c.rejected or "") for c in reading.rejected)
-    assert digitscan.read(image, config=ScanConfig(edge_side_ratio=0)).text == "4096\n138"
+    # The seam is ink (the desk beside it too, darker than the paper by more than ink must
+    # be), and it is left out: read with the desk as not a digit.
+    assert any(c.bbox.x <= edge - 8 and c.bbox.x2 >= edge for c in reading.rejected)
 
 
 def test_an_edge_joined_to_a_string_is_not_a_digit(render_page) -> None:
@@ -313,11 +314,7 @@ def test_a_page_corner_against_the_desk_is_not_a_digit(render_page) -> None:
     image[:, :cx] = 150
     image[cy - 70 : cy + 6, cx - 6 : cx] = 60
     image[cy : cy + 6, cx - 6 : cx + 60] = 60
-    reading = digitscan.read(image)
-    assert reading.text == "4096\n38"
-    assert any("edge between light and dark" in (c.rejected or "") for c in reading.rejected)
-    # Without the edge rule, the classifier reads the L as not a digit: it is dropped anyway.
-    assert digitscan.read(image, config=ScanConfig(edge_side_ratio=0)).text == "4096\n38"
+    assert digitscan.read(image).text == "4096\n38"
 
 
 def test_a_mark_the_frame_cuts_is_not_a_number(render_page) -> None:
@@ -439,8 +436,9 @@ def test_a_string_across_a_squared_pages_dark_grid_stays_one_string(
     # One string (on seed 5 this release's convnet calls the last 7 "not a digit").
     assert len(reading.lines) == 1 and "824560917".startswith(reading.text)
     assert len(reading.text) >= 8
-    monkeypatch.setattr(segment, "_without_grid_lines", lambda line, gaps, borders: gaps)
-    assert len(digitscan.read(page).lines) > 1
+    if seed == 4:  # without the rule, seed 4's string is cut at a grid line (seed 5's is not)
+        monkeypatch.setattr(segment, "_without_grid_lines", lambda line, gaps, borders: gaps)
+        assert len(digitscan.read(page).lines) > 1
 
 
 def test_a_bar_beside_a_body_is_told_from_what_is_left_of_a_printed_line() -> None:
