@@ -75,6 +75,7 @@ class Units:
     owner: list[int]
     columns: list[tuple[int, int]]  # each unit's columns within its blob's mask
     slants: list[float]  # each blob's: its columns are those sheared upright by it
+    sheared: list[NDArray[np.int64] | None]  # each blob's column map for it (None: upright)
 
 
 def cuttable(cand: Candidate, config: ScanConfig, pitch: float | None = None) -> bool:
@@ -126,6 +127,7 @@ def units_of(
     owner: list[int] = []
     columns: list[tuple[int, int]] = []
     slants: list[float] = []
+    maps: list[NDArray[np.int64] | None] = []
     for k, cand in enumerate(line):
         lean, sheared, cuts = 0, None, []
         if k in several or cuttable(cand, config, pitch):
@@ -133,6 +135,7 @@ def units_of(
             sheared = segment.sheared_columns(cand.mask, lean) if lean else None
             cuts = cut_columns(cand, sheared)
         slants.append(lean)
+        maps.append(sheared)
         edges = [0, *cuts, cand.bbox.w if sheared is None else int(sheared.max()) + 1]
         for left, right in zip(edges, edges[1:], strict=False):
             piece = segment.column_piece(cand, left, right, sheared)
@@ -140,7 +143,7 @@ def units_of(
                 pieces.append(piece)
                 owner.append(k)
                 columns.append((left, right))
-    return Units(pieces, owner, columns, slants)
+    return Units(pieces, owner, columns, slants, maps)
 
 
 def groups_of(line: list[Candidate], units: Units, config: ScanConfig) -> list[Group]:
@@ -156,8 +159,7 @@ def groups_of(line: list[Candidate], units: Units, config: ScanConfig) -> list[G
             trimmed = segment.trim_bars(cand)
             if trimmed is not None and trimmed.bbox.w <= config.digit_max_aspect * trimmed.bbox.h:
                 groups.append(Group(first, stop, trimmed, whole=True))
-        lean = units.slants[k]
-        sheared = segment.sheared_columns(cand.mask, lean) if lean else None
+        sheared = units.sheared[k]
         for i in range(first, stop):
             for j in range(i + 1, stop + 1):
                 if (i, j) == (first, stop):
