@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -430,6 +430,75 @@ def scene_plain(rng, src, size, ink: Ink | None = None) -> Scene:
     return scene
 
 
+#: Printed digits' typefaces (OpenCV's Hershey fonts) and their stroke weights.
+_PRINT_FONTS = (
+    cv2.FONT_HERSHEY_SIMPLEX,
+    cv2.FONT_HERSHEY_DUPLEX,
+    cv2.FONT_HERSHEY_COMPLEX,
+    cv2.FONT_HERSHEY_TRIPLEX,
+)
+
+
+def print_digit(scene: Scene, char: str, cell: tuple[int, int, int], rng) -> None:
+    """A printed digit centred in a square cell ``(x, y, side)``, noted as a digit."""
+    x, y, side = cell
+    font = _PRINT_FONTS[int(rng.integers(len(_PRINT_FONTS)))]
+    thick = max(1, round(side * rng.uniform(0.04, 0.09)))
+    scale = cv2.getFontScaleFromHeight(font, round(side * rng.uniform(0.45, 0.65)), thick)
+    (tw, th), _ = cv2.getTextSize(char, font, scale, thick)
+    mask = np.zeros(scene.page.shape[:2], np.uint8)
+    origin = (x + (side - tw) // 2, y + (side + th) // 2)
+    cv2.putText(mask, char, origin, font, scale, 255, thick, cv2.LINE_AA)
+    ys, xs = np.nonzero(mask > 64)
+    if not len(xs):
+        return
+    blend_ink(scene.page, mask.astype(np.float32) / 255, 0, 0, PRINT)
+    x0, y0, x1, y1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+    scene.digits.append((int(char), np.float32([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])))
+
+
+def scene_grid(rng, src, size, ink: Ink | None = None, tight: bool = False) -> Scene:
+    """A filled 9x9 puzzle grid filling most of the page: printed givens, handwritten answers.
+
+    Not in :data:`SCENES` (a seed's photos stay what they were): render it by name. Each row's
+    digits left to right are one expected string. ``tight``: the page is cut to the grid
+    with a thin margin, as a photo warped to the grid's corners is.
+    """
+    w, h = size
+    scene = Scene(paper(h, w, rng, tint=(236, 238, 240)))
+    fill = rng.uniform(0.9, 0.97) if tight else rng.uniform(0.8, 0.94)
+    side = round(min(w, h) * fill) // 9 * 9
+    left, top = (w - side) // 2, (h - side) // 2
+    cell = side // 9
+    thin, thick = max(1, round(cell * 0.02)), max(2, round(cell * rng.uniform(0.04, 0.08)))
+    for i in range(10):
+        width = thick if i % 3 == 0 else thin
+        cv2.line(scene.page, (left + i * cell, top), (left + i * cell, top + side), PRINT, width)
+        cv2.line(scene.page, (left, top + i * cell), (left + side, top + i * cell), PRINT, width)
+    colour = OTHER_INKS["pencil"] if ink is None and rng.random() < 0.5 else ink
+    pen = Pen(pick_ink(rng, list(INKS), colour), rng.uniform(0.7, 1.3), round(cell * 0.6))
+    given, written = rng.uniform(0.25, 0.4), rng.uniform(0.1, 0.5)
+    for r in range(9):
+        row = ""
+        for c in range(9):
+            x, y, draw = left + c * cell, top + r * cell, rng.random()
+            char = str(rng.integers(1, 10))
+            if draw < given:
+                print_digit(scene, char, (x, y, cell), rng)
+            elif draw < given + written:
+                h_px = round(pen.height_px * rng.uniform(0.8, 1.15))
+                cov = render_digit(src.get(int(char)), Pen(pen.ink, pen.thickness, h_px), rng)
+                dx = round((cell - cov.shape[1]) / 2 + rng.uniform(-0.1, 0.1) * cell)
+                dy = round((cell - cov.shape[0]) / 2 + rng.uniform(-0.08, 0.1) * cell)
+                scene.ink_digit(cov, x + dx, y + dy, pen.ink, int(char))
+            else:
+                continue
+            row += char
+        if row:
+            scene.lines.append((top + (r + 0.5) * cell, row))
+    return scene
+
+
 SCENES: dict[str, Callable[..., Scene]] = {
     "cheque": scene_cheque,
     "form": scene_form,
@@ -438,6 +507,9 @@ SCENES: dict[str, Callable[..., Scene]] = {
     "sticky": scene_sticky,
     "plain": scene_plain,
 }
+#: Scenes rendered only by name (:func:`render`), never in the seeded rotation of
+#: :data:`SCENES`.
+MORE_SCENES: dict[str, Callable[..., Scene]] = {"grid": scene_grid}
 
 
 # ------------------------------------------------------------------ the camera
@@ -565,15 +637,23 @@ class Photo:
 def render(
     kind: str, rng, src, out_size, scan: bool | None = None, ink: Ink | None = None
 ) -> Photo:
-    """Render one image of a kind of scene (a key of :data:`SCENES`), in ``ink`` if given."""
+    """Render one image of a scene (a key of :data:`SCENES` or :data:`MORE_SCENES`) in ``ink``."""
     if scan is None:
         scan = kind in ("form", "plain") and rng.random() < 0.5
+    # A grid is half the time cut to its corners (as bench/real.py warps Sudoku photos): a
+    # square page filling the frame, photographed head-on with the phone's light and blur.
+    tight = kind == "grid" and rng.random() < 0.5
+    if tight:
+        out_size = (min(out_size),) * 2
     w, h = out_size
     page_size = (round(w * 1.0), round(h * 1.0))
     if kind == "cheque":
         page_size = (w, round(w * 0.45))
-    scene = SCENES[kind](rng, src, page_size, ink=ink)
+    more = {"tight": tight} if kind == "grid" else {}
+    scene = {**SCENES, **MORE_SCENES}[kind](rng, src, page_size, ink=ink, **more)
     cam = random_camera(rng, scan)
+    if tight:
+        cam = replace(cam, tilt=0.0, rotation_deg=0.0)
     image, matrix = photograph(scene, out_size, cam, rng)
     boxes = []
     for label, corners in scene.digits:
