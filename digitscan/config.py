@@ -120,16 +120,6 @@ class ScanConfig:
     line_overlap: float = 0.4
     """Digits whose vertical extents overlap by this fraction of the shorter belong together."""
 
-    small_line_frac: float = 0.5
-    """Strings whose digits are smaller than this fraction of the page's main string (the
-    tallest string of two or more confidently read digits) are printed labels, paper texture
-    or noise."""
-    large_line_factor: float = 2.0
-    """Strings taller than this many times the main string are page edges or folds (only
-    applied when a main string of two or more confident digits exists)."""
-    lone_digit_min_frac: float = 0.7
-    """A string of one digit smaller than this fraction of the main string is a printed sign or
-    label beside it (a cheque's "$", a box number), not a number of its own."""
     sign_max_frac: float = 0.7
     """A string's first character read as 5 or 8 and shorter than this fraction of the rest's
     median height, and set apart from them, is a printed "$" (not separated from the amount

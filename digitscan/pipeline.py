@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from digitscan import faint, grouping, preprocess, segment
+from digitscan import faint, grouping, preprocess, segment, stringscore
 from digitscan.classifiers.base import (
     NOT_DIGIT,
     SEVERAL_DIGITS,
@@ -211,11 +211,23 @@ def _classify_lines(
     frame: tuple[int, int],
     images: dict[str, NDArray[np.uint8]],
 ) -> tuple[list[Line], list[Candidate]]:
-    """Read every string's digits, then drop signs, marks and stray strings.
+    """Read every string's digits, drop signs and marks, then the strings not of the reading.
 
     ``frame`` is the original photo's ``(width, height)``; ``images`` the page stages
     (:func:`digitscan.preprocess.prepare`).
     """
+    chosen, rejected = read_strings(lines, config, model, to_original, images)
+    return keep_belonging(chosen, frame, rejected)
+
+
+def read_strings(
+    lines: list[list[Candidate]],
+    config: ScanConfig,
+    model: Classifier,
+    to_original: Callable[[BBox], BBox],
+    images: dict[str, NDArray[np.uint8]],
+) -> tuple[list[list[tuple[Digit, Candidate]]], list[Candidate]]:
+    """Every string read as digits, signs and marks dropped: what the string scorer judges."""
     chosen, rejected = _choose_by_search(lines, config, model, to_original, images)
     if config.reject_currency_signs:
         chosen = _drop_currency_signs(chosen, rejected)
@@ -225,8 +237,46 @@ def _classify_lines(
         rejected += marks
         if digits:
             trimmed.append(digits)
-    chosen = _drop_border_marks(trimmed, frame, rejected)
-    return _drop_small_lines(chosen, config, rejected)
+    return trimmed, rejected
+
+
+def image_strings(
+    image: NDArray[np.uint8], config: ScanConfig, model: Classifier
+) -> tuple[list[list[Digit]], tuple[int, int]]:
+    """A BGR image's strings as :func:`read_strings` gives them to the string scorer.
+
+    Returns:
+        ``(strings, frame)``: each string's digits (boxes in the image's pixels) and the
+        image's ``(width, height)``; for fitting the scorer (``tools/fit_string_scorer.py``).
+    """
+    page = make_page(image, config)
+    images, _skew, to_original, strings, _rejected = segment_page(page, config)
+    chosen, _ = read_strings(strings, config, model, to_original, images)
+    return [[digit for digit, _ in line] for line in chosen], page.original_size
+
+
+def keep_belonging(
+    lines: list[list[tuple[Digit, Candidate]]],
+    frame: tuple[int, int],
+    rejected: list[Candidate],
+) -> tuple[list[Line], list[Candidate]]:
+    """The strings the trained scorer (:mod:`digitscan.stringscore`) gives to the reading.
+
+    A string is dropped, its pieces rejected, when its probability of belonging is under
+    :data:`digitscan.stringscore.KEEP_ABOVE`: another row's number cut by a crop's edge, a
+    heading, printed words, a page edge read as a lone 1.
+    """
+    if not lines:
+        return [], rejected
+    belong = stringscore.load_scorer().belong_proba([[d for d, _ in line] for line in lines], frame)
+    out = []
+    for line, p in zip(lines, belong, strict=True):
+        if p >= stringscore.KEEP_ABOVE:
+            out.append(Line(tuple(d for d, _ in line)))
+        else:
+            reason = f"in a string scored {p:.2f} to belong to the reading"
+            rejected += [replace(piece, rejected=reason) for _, piece in line]
+    return out, rejected
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,8 +455,6 @@ def _as_digit(
     sure = float(row[label_index])
     if len(labels) <= NOT_DIGIT and sure < config.reject_confidence:
         return None, f"not a digit (best guess {labels[label_index]} at {sure:.2f})"
-    if piece.suspect and labels[label_index] == 1:  # a straight hairline normalised is a 1
-        return None, piece.suspect
     if sure < config.min_confidence:
         return None, None
     digit = Digit(
@@ -432,37 +480,6 @@ def _keep_string(
 
 #: A string is printed words if at least half its pieces, and this many, are not digits.
 _WORDS_MIN_NOT_DIGITS = 3
-#: A blob closer to the photo's border than this fraction of its shorter side is cut by it.
-_FRAME_TOUCH_FRAC = 0.005
-
-
-def _drop_border_marks(
-    lines: list[list[tuple[Digit, Candidate]]],
-    frame: tuple[int, int],
-    rejected: list[Candidate],
-) -> list[list[tuple[Digit, Candidate]]]:
-    """Drop a string that is one mark cut by the photo's border, when there are others.
-
-    A page's or a desk's corner cut by the frame reads as any digit; a number the frame cuts
-    could not be read whole anyway. (A lone digit merely near the border is kept: the rule
-    that dropped one read as 1 or unsurely there, for the desk's corners beside sticky
-    notes, dropped the outer cells' digits of a Sudoku photo cropped to its grid, and the
-    "not a digit" class now reads desks' corners.)
-    """
-    if len(lines) < 2:
-        return lines
-    width, height = frame
-    touching = _FRAME_TOUCH_FRAC * min(height, width)
-    kept = []
-    for line in lines:
-        (digit, piece), *others = line
-        box = digit.bbox
-        gap = min(box.x, box.y, width - box.x2, height - box.y2)
-        if not others and gap <= touching:
-            rejected.append(replace(piece, rejected="a lone mark cut by the photo's border"))
-        else:
-            kept.append(line)
-    return kept
 
 
 def _trim_marks(
@@ -713,70 +730,6 @@ def _classify_with_faint(
 #: on 2,257 rendered photos, every blob (cut pieces too) or those under 0.99 or 0.9 gave the
 #: same readings; blobs and joins under 0.99 cost 1-2 ms a photo (every blob: 5 ms).
 _FAINT_BELOW = 0.99
-
-
-def _drop_small_lines(
-    lines: list[list[tuple[Digit, Candidate]]], config: ScanConfig, rejected: list[Candidate]
-) -> tuple[list[Line], list[Candidate]]:
-    """Drop strings far smaller (or, given a sure main string, far taller) than the main one.
-
-    The main string is the tallest one of two or more digits read with a mean confidence of
-    at least 0.7 (the tallest of all if there is none): a lone page edge read as a "1" never
-    becomes the reference, and printed labels beside handwriting are much smaller. Given a
-    sure main string, the less surely a string is read the nearer its height it must be
-    (:data:`_SURE_HEIGHTS`): printed words read as digits are read unsurely.
-    """
-    if not lines:
-        return [], rejected
-    heights = [float(np.median([piece.bbox.h for _, piece in line])) for line in lines]
-    means = [float(np.mean([d.confidence for d, _ in line])) for line in lines]
-    sure = [
-        h
-        for h, line, mean in zip(heights, lines, means, strict=True)
-        if len(line) >= 2 and mean >= _SURE_MEAN
-    ]
-    reference = max(sure or heights)
-    largest = config.large_line_factor if sure else float("inf")
-    out = []
-    boxes = [BBox.around(piece.bbox for _, piece in line) for line in lines]
-    for height, line, box, mean in zip(heights, lines, boxes, means, strict=True):
-        ratio = height / reference
-        too_large = ratio > largest
-        smallest = config.small_line_frac
-        if len(line) == 1 and any(
-            _beside(box, other) for other, o in zip(boxes, lines, strict=True) if len(o) > 1
-        ):
-            smallest = config.lone_digit_min_frac
-        elif len(line) == 1 and line[0][0].label == 1:
-            # A lone short 1 anywhere is what a string's short end 1 is: a piece of a box.
-            smallest = max(smallest, config.fragment_max_frac)
-        if sure:
-            smallest = max([smallest] + [f for c, f in _SURE_HEIGHTS if mean < c])
-        if ratio < smallest or too_large:
-            reason = f"in a string {ratio:.0%} the height of the page's main one"
-            rejected += [replace(piece, rejected=reason) for _, piece in line]
-        else:
-            out.append(Line(tuple(d for d, _ in line)))
-    return out, rejected
-
-
-#: A string read with a mean confidence of at least this is sure (it may be the main one).
-_SURE_MEAN = 0.7
-#: ``(confidence, fraction)``: given a sure main string, a string read with a mean confidence
-#: under ``confidence`` and under ``fraction`` of the main string's height is printed words.
-#: Read unsurely: a cheque's MEMO, two letters to a blob, read as 46 at 55% of the amount's
-#: height (2 more of 2,626 rendered photos read right, none lost). Read fairly surely: a
-#: cheque's PAY TO THE ORDER OF read as 8441111780806808 (mean 0.78) or PAY as 944 (0.93), at
-#: 50-51% (3 more of 3,226 read right, none lost; no handwritten string of those photos was
-#: under 61% of the main one's height).
-_SURE_HEIGHTS = ((_SURE_MEAN, 0.65), (0.95, 0.6))
-
-
-def _beside(box: BBox, line: BBox) -> bool:
-    """Whether ``box`` sits level with ``line`` and close to one of its ends."""
-    level = line.y <= box.y + box.h / 2 <= line.y2
-    gap = max(line.x - box.x2, box.x - line.x2)
-    return level and gap <= 1.5 * line.h
 
 
 def box_mapper(page: Page, skew_deg: float) -> Callable[[BBox], BBox]:

@@ -122,8 +122,8 @@ def reconsider_hairlines(candidates: list[Candidate]) -> list[Candidate]:
     tall as the page's digits are kept with :data:`HAIRLINE` as their ``suspect``: the
     classifier's reading decides
     (:func:`digitscan.pipeline.find_strings` checks them against the page's edges, which the
-    hairline rejection had skipped; a suspect read as a 1 is dropped, since a straight line
-    normalised is one; otherwise the classifier's "not a digit" class decides). They count
+    hairline rejection had skipped; the "not a digit" class, and for a lone straight line
+    read as a 1 the string scorer, :mod:`digitscan.stringscore`, decide). They count
     towards the page's digit height themselves: a number written all in fine pen has no
     other digits to be measured by.
     """

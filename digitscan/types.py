@@ -102,8 +102,7 @@ class Candidate:
         bbox: Box in working-resolution pixels.
         mask: uint8 ``(h, w)`` binary crop of the blob (ink 255) inside ``bbox``.
         rejected: Why it is not a digit, or None if it is kept.
-        suspect: Why it may not be a digit though it is kept: it stays only if the
-            classifier reads it surely, as a digit in a string (see
+        suspect: Why it may not be a digit though it is kept (see
             :func:`digitscan.segment.reconsider_hairlines`).
     """
 

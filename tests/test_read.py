@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -147,7 +146,9 @@ def test_printed_marks_beside_an_amount_are_not_digits(render_page, gap_frac) ->
     reading = digitscan.read(image)
     assert reading.text == "4096"
     reasons = " ".join(c.rejected or "" for c in reading.rejected)
-    assert ("printed sign" in reasons and "frame" in reasons) or "height of" in reasons
+    # Dropped by the sign and frame rules inside the string, or as strings of their own by
+    # the string scorer.
+    assert ("printed sign" in reasons and "frame" in reasons) or "to belong" in reasons
 
 
 @pytest.mark.parametrize(
@@ -266,41 +267,14 @@ def test_a_faint_ruling_broken_into_dashes_is_a_line() -> None:
     assert [digitscan.read(path).text for path, _ in paths] == [label for _, label in paths]
 
 
-@pytest.mark.parametrize(
-    ("x", "confidence", "kept"),
-    [(2, 0.99, False), (20, 0.6, True), (20, 0.95, True), (400, 0.6, True)],
-)
-def test_a_lone_digit_cut_by_the_border_is_a_mark(x, confidence, kept) -> None:
-    # A page's corner cut by the frame reads as some digit, and touches the border; a lone
-    # digit near the border but whole is kept however unsurely it is read (the outer cells
-    # of a Sudoku photo cropped to its grid: the "not a digit" class judges desks' corners).
-    from digitscan.pipeline import _drop_border_marks
-    from digitscan.types import BBox, Candidate, Digit
-
-    def digit(box: BBox, label: int, sure: float) -> tuple[Digit, Candidate]:
-        proba = np.full(10, (1 - sure) / 9, np.float32)
-        proba[label] = sure
-        cand = Candidate(box, np.full((box.h, box.w), 255, np.uint8))
-        return Digit(box, label, proba, np.zeros((28, 28), np.uint8)), cand
-
-    number = [digit(BBox(500 + 50 * i, 400, 40, 60), 4, 0.99) for i in range(3)]
-    lone = [digit(BBox(x, 800, 40, 55), 6, confidence)]
-    rejected: list = []
-    lines = _drop_border_marks([number, lone], (1280, 960), rejected)
-    assert (lone in lines) == kept and number in lines
-    assert len(rejected) == (0 if kept else 1)
-
-
 def test_a_lone_short_one_is_a_piece_of_a_box(render_page) -> None:
-    # A box's side the threshold broke leaves a short upright piece on its own, read as 1:
-    # well under the height of the page's digits, unlike a 1 written small on its own line.
+    # A box's side the threshold broke leaves a short upright piece on its own, read as 1
+    # well under the height of the page's digits: the string scorer drops it.
     image, _ = render_page(["4096", "38"])
     cv2.line(image, (700, 430), (701, 460), (40, 40, 40), 6)  # half the digits' height
     reading = digitscan.read(image)
     assert reading.text == "4096\n38"
-    assert any("height of the page's main one" in (c.rejected or "") for c in reading.rejected)
-    cv2.line(image, (700, 430), (701, 480), (40, 40, 40), 6)  # five sixths: a written 1
-    assert digitscan.read(image).text == "4096\n1\n38"
+    assert any("to belong to the reading" in (c.rejected or "") for c in reading.rejected)
 
 
 def test_a_page_corner_against_the_desk_is_not_a_digit(render_page) -> None:
@@ -318,17 +292,13 @@ def test_a_page_corner_against_the_desk_is_not_a_digit(render_page) -> None:
 
 
 def test_a_mark_the_frame_cuts_is_not_a_number(render_page) -> None:
-    # A ring cut by the photo's left border reads as a digit when it lies inside the photo;
-    # cut by the frame it is a page's or desk's corner, or at best half a digit.
-    inside, _ = render_page(["4096", "38"])
-    cut = inside.copy()
-    cv2.circle(inside, (60, 800), 35, (40, 40, 40), 7)
+    # A ring cut by the photo's left border is a page's or desk's corner, or at best half a
+    # digit: the classifier or the string scorer drops it.
+    cut, _ = render_page(["4096", "38"])
     cv2.circle(cut, (10, 800), 35, (40, 40, 40), 7)
-    assert digitscan.read(inside).text.splitlines()[:2] == ["4096", "38"]
-    assert len(digitscan.read(inside).lines) == 3
     reading = digitscan.read(cut)
     assert reading.text == "4096\n38"
-    cut_off = ("photo's border", "read as not a digit")  # by the frame rule or the classifier
+    cut_off = ("to belong to the reading", "read as not a digit")
     assert any(reason in (c.rejected or "") for c in reading.rejected for reason in cut_off)
 
 
@@ -602,19 +572,15 @@ def test_a_glint_on_the_bright_paper_does_not_stop_the_shadow_fill(render_page) 
     assert digitscan.read(image).text == "4096\n38"
 
 
-def test_a_piece_of_a_broken_printed_line_is_not_a_one(render_page, monkeypatch) -> None:
+def test_a_piece_of_a_broken_printed_line_is_not_a_one(render_page) -> None:
     # A faint printed frame line the threshold broke into pieces: the long ones are removed
     # as a line, the short one between them (alone, between the strings) looks like a 1.
-    from digitscan import segment
-
     image, _ = render_page(["4096", "38"])
     for top, bottom in ((100, 400), (412, 460), (472, 800)):
         cv2.line(image, (1000, top), (1000, bottom), (90, 90, 90), 3)
     reading = digitscan.read(image)
     assert reading.text == "4096\n38"
     assert any(c.rejected == "a piece of a printed line" for c in reading.rejected)
-    monkeypatch.setattr(segment, "reject_line_pieces", lambda candidates, borders: candidates)
-    assert digitscan.read(image).text == "4096\n1\n38"
 
 
 def test_real_fives_and_eights_are_not_dollar_signs(tiny_test) -> None:
@@ -659,6 +625,12 @@ def test_classify_averages_pen_width_variants(tiny_test) -> None:
     assert (averaged.argmax(axis=1) == labels[:50]).mean() >= 0.96
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the leaning sides at the row's ends are hairlines read as 1 inside the string "
+    "(14610291): the rule that dropped a hairline read as 1 went, since on the register "
+    "validation split it cost more numbers written with a fine pen (13) than it saved",
+)
 def test_a_row_of_boxes_whose_sides_lean_is_one_string(render_page) -> None:
     # A form photographed at an angle: the box sides near the middle stand upright (found
     # as lines), those further out lean (rejected as hairlines). The row is still one
@@ -825,39 +797,6 @@ def test_a_short_first_five_spaced_like_the_digits_is_a_digit(gap, dropped) -> N
     kept, marks = pipeline._trim_marks([five, *amount], ScanConfig())
     assert kept == (amount if dropped else [five, *amount])
     assert [m.rejected for m in marks] == (["a printed sign, read as 5"] if dropped else [])
-
-
-def test_a_small_string_read_unsurely_is_printed_words(monkeypatch) -> None:
-    # A cheque's MEMO, two letters to a blob, read as "46" (0.9 and 0.43), 55% as tall as
-    # the amount (f7 cheque-78); its PAY read as "944" (0.89, 0.91, 1.0) at 50% (f7
-    # cheque-66). Small handwriting read surely is kept, at 55% if read very surely.
-    from digitscan import pipeline
-    from digitscan.config import ScanConfig
-
-    def string(labels, confidences, x, y, h):
-        out = []
-        for i, (label, confidence) in enumerate(zip(labels, confidences, strict=True)):
-            digit, piece = _as_read(label, (x + 40 * i, y, 30, h))
-            proba = np.full(10, (1 - confidence) / 9, np.float32)
-            proba[label] = confidence
-            out.append((replace(digit, proba=proba), piece))
-        return out
-
-    amount = string([5, 5, 1, 4, 4, 6], [1.0] * 6, 620, 280, 53)
-    memo = string([4, 6], [0.9, 0.43], 130, 395, 29)
-    pay = string([9, 4, 4], [0.89, 0.91, 1.0], 130, 200, 27)
-    small = string([4, 6], [0.98, 0.95], 130, 395, 29)
-    less_small = string([7, 2], [0.95, 0.9], 130, 500, 33)
-    strings = [amount, memo, pay, small, less_small]
-    lines, _ = pipeline._drop_small_lines(strings, ScanConfig(), [])
-    assert [line.text for line in lines] == ["551446", "46", "72"]
-    assert lines[1].digits[1].confidence == pytest.approx(0.95)
-    monkeypatch.setattr(pipeline, "_SURE_HEIGHTS", ((pipeline._SURE_MEAN, 0.65),))
-    lines, _ = pipeline._drop_small_lines(strings, ScanConfig(), [])
-    assert [line.text for line in lines] == ["551446", "944", "46", "72"]
-    monkeypatch.setattr(pipeline, "_SURE_HEIGHTS", ())
-    lines, _ = pipeline._drop_small_lines(strings, ScanConfig(), [])
-    assert [line.text for line in lines] == ["551446", "46", "944", "46", "72"]
 
 
 @pytest.mark.parametrize("drop", [0, 16])

@@ -32,9 +32,15 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 #: The models shipped with digitscan, by name, and the kind of weights each has ("convnet" is
-#: three networks averaged).
-SHIPPED = {"convnet": "averaged-convnets", "mlp": "mlp"}
-KIND_SUFFIX = {"convnet": ".npz", "averaged-convnets": ".npz", "mlp": ".joblib"}
+#: three networks averaged; "strings" is :mod:`digitscan.stringscore`'s scorer, not a
+#: classifier).
+SHIPPED = {"convnet": "averaged-convnets", "mlp": "mlp", "strings": "string-scorer"}
+KIND_SUFFIX = {
+    "convnet": ".npz",
+    "averaged-convnets": ".npz",
+    "mlp": ".joblib",
+    "string-scorer": ".joblib",
+}
 ENV_MODEL_DIR = "DIGITSCAN_MODEL_DIR"
 _FILE_MODE = 0o644
 
@@ -115,6 +121,17 @@ def load_model(name_or_path: str | Path = "convnet") -> Classifier:
     """
     card_path = find_card(name_or_path)
     card = read_card(card_path)
+    model = _load_weights(card["kind"], checked_weights(card_path, card))
+    model.card_ = card
+    return model
+
+
+def checked_weights(card_path: Path, card: dict[str, Any]) -> Path:
+    """The weights file a card names, after checking that its sha256 is the card's.
+
+    Raises:
+        ModelError: The file is missing, unreadable or not the one the card describes.
+    """
     weights = card_path.parent / card["weights"]
     try:
         data = weights.read_bytes()
@@ -129,9 +146,7 @@ def load_model(name_or_path: str | Path = "convnet") -> Classifier:
             "the file is damaged or was replaced; reinstall digitscan or retrain",
             path=weights,
         )
-    model = _load_weights(card["kind"], weights)
-    model.card_ = card
-    return model
+    return weights
 
 
 def read_card(card_path: Path) -> dict[str, Any]:
@@ -174,8 +189,8 @@ def save_model(model: Any, folder: Path | str, name: str, card: dict[str, Any]) 
     """Write weights and card atomically; returns the card's path.
 
     Args:
-        model: A fitted :class:`ConvNetClassifier`, :class:`AveragedConvNets` or
-            :class:`MLPDigitClassifier`.
+        model: A fitted :class:`ConvNetClassifier`, :class:`AveragedConvNets`,
+            :class:`MLPDigitClassifier` or string scorer (:mod:`digitscan.stringscore`).
         folder: Destination folder (created if needed).
         name: Model name: files become ``<name>.json`` and ``<name>-<sha8>.<npz|joblib>``.
         card: Card fields (data, training, metrics...); format, kind, weights, sha256,
@@ -183,10 +198,11 @@ def save_model(model: Any, folder: Path | str, name: str, card: dict[str, Any]) 
     """
     from digitscan.classifiers.convnet import ConvNetClassifier
     from digitscan.classifiers.ensemble import AveragedConvNets
+    from digitscan.classifiers.mlp import MLPDigitClassifier
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    kind = "mlp"
+    kind = "mlp" if isinstance(model, MLPDigitClassifier) else "string-scorer"
     if isinstance(model, ConvNetClassifier):
         kind = "convnet"
     elif isinstance(model, AveragedConvNets):
@@ -194,7 +210,7 @@ def save_model(model: Any, folder: Path | str, name: str, card: dict[str, Any]) 
     with tempfile.NamedTemporaryFile(dir=folder, suffix=KIND_SUFFIX[kind], delete=False) as tmp:
         tmp_path = Path(tmp.name)
     try:
-        if kind != "mlp":
+        if KIND_SUFFIX[kind] == ".npz":
             with tmp_path.open("wb") as fh:
                 np.savez_compressed(fh, **model.to_arrays())
         else:
@@ -270,7 +286,7 @@ def _load_weights(kind: str, weights: Path) -> Any:
 def _versions(kind: str) -> dict[str, str]:
     from importlib.metadata import version
 
-    names = ["digitscan", "numpy"] + (["scikit-learn"] if kind == "mlp" else [])
+    names = ["digitscan", "numpy"] + (["scikit-learn"] if KIND_SUFFIX[kind] == ".joblib" else [])
     out = {}
     for package in names:
         try:

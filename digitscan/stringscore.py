@@ -1,0 +1,212 @@
+"""Which of a page's strings are its reading: a trained scorer instead of height rules.
+
+After classification a page's strings still hold things that are not its numbers: the
+neighbouring rows' numbers cut by a register crop's edge, a year heading, printed words read
+as digits, a page edge or a piece of a box read as a lone 1. Each string is described by what
+the reader knows of it and of the page's other strings (:data:`FEATURES`: heights relative
+to the others, confidence, how much "not a digit" is in it, how near the photo's border it
+is, how many strings of its size the page holds, the page's size in string heights), and a
+gradient-boosted tree ensemble (scikit-learn's ``HistGradientBoostingClassifier``) gives the
+probability that it belongs to the reading. Strings under :data:`KEEP_ABOVE` are dropped.
+
+The scorer ships in ``models/strings.json`` (card) and ``strings-<sha8>.joblib``; it is
+fitted by ``tools/fit_string_scorer.py`` on the register train split (a string belongs when
+the crop's label is the strings read joined with some left out, in one way only) and on
+rendered photos, the seeded scenes and filled grids (a string belongs when its digits are
+written or printed digits).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from digitscan.classifiers.base import not_digit_proba
+from digitscan.classifiers.store import checked_weights, find_card, read_card
+from digitscan.errors import ModelError
+from digitscan.types import BBox, Digit
+
+log = logging.getLogger(__name__)
+
+#: What the scorer is told about each string (one column each, in this order).
+FEATURES = (
+    "digits",  # how many
+    "height_to_main",  # median digit height / the tallest string of 2+ digits read surely
+    "height_to_tallest",  # ... / the tallest string's
+    "height_to_others",  # ... / the tallest other string's (1 if alone)
+    "confidence_mean",
+    "confidence_min",
+    "not_digit_mean",  # the "not a digit" class's probability, mean over the digits
+    "not_digit_max",
+    "all_ones",  # every digit read as 1
+    "border_gap",  # to the nearest side of the photo, in string heights
+    "border_gap_y",  # to the top or bottom
+    "border_gap_x",  # to the left or right
+    "width_per_digit",  # the string's width / (height x digits)
+    "strings",  # on the page
+    "is_tallest",
+    "share_alike",  # of the other strings, the share within 0.8-1.25 of its height
+    "alike",  # how many
+    "photo_height",  # the photo's height in string heights
+    "photo_width",  # ... width
+)
+#: A string is kept when the scorer gives it at least this probability of belonging.
+KEEP_ABOVE = 0.5
+#: A string whose digits are read with a mean confidence of at least this is "sure": the
+#: tallest sure string of two or more digits is the page's main one (``height_to_main``).
+_SURE_MEAN = 0.7
+SCORER_KIND = "string-scorer"
+
+
+def features(strings: Sequence[Sequence[Digit]], frame: tuple[int, int]) -> NDArray[np.float32]:
+    """The :data:`FEATURES` of each string, float32 ``(len(strings), len(FEATURES))``.
+
+    Args:
+        strings: Each string's digits (boxes in the photo's pixels).
+        frame: The photo's ``(width, height)``.
+    """
+    width, height = frame
+    heights = np.array([np.median([d.bbox.h for d in s]) for s in strings], np.float64)
+    means = [float(np.mean([d.confidence for d in s])) for s in strings]
+    sure = [
+        h for h, s, m in zip(heights, strings, means, strict=True) if len(s) > 1 and m >= _SURE_MEAN
+    ]
+    main, tallest = max(sure or heights.tolist()), heights.max()
+    rows = []
+    for i, string in enumerate(strings):
+        h = heights[i]
+        x0, y0 = min(d.bbox.x for d in string), min(d.bbox.y for d in string)
+        x1, y1 = max(d.bbox.x2 for d in string), max(d.bbox.y2 for d in string)
+        confidence = np.array([d.confidence for d in string])
+        not_digit = not_digit_proba(np.stack([d.proba for d in string]))
+        others = np.delete(heights, i)
+        alike = int(((others > 0.8 * h) & (others < 1.25 * h)).sum())
+        rows.append(
+            [
+                len(string),
+                h / main,
+                h / tallest,
+                h / others.max() if others.size else 1.0,
+                confidence.mean(),
+                confidence.min(),
+                not_digit.mean(),
+                not_digit.max(),
+                all(d.label == 1 for d in string),
+                min(x0, y0, width - x1, height - y1) / h,
+                min(y0, height - y1) / h,
+                min(x0, width - x1) / h,
+                (x1 - x0) / (h * len(string)),
+                len(strings),
+                h == tallest,
+                alike / max(1, others.size),
+                alike,
+                height / h,
+                width / h,
+            ]
+        )
+    return np.asarray(rows, np.float32)
+
+
+class StringScorer:
+    """A fitted scorer: the probability that each of a page's strings belongs to its reading."""
+
+    def __init__(self, model: Any, card: dict[str, Any]) -> None:
+        self.model = model
+        self.card = card
+
+    def belong_proba(
+        self, strings: Sequence[Sequence[Digit]], frame: tuple[int, int]
+    ) -> NDArray[np.float32]:
+        """float32 ``(len(strings),)``: each string's probability of belonging."""
+        if not strings:
+            return np.zeros(0, np.float32)
+        proba = self.model.predict_proba(features(strings, frame))
+        return np.asarray(proba[:, list(self.model.classes_).index(1)], np.float32)
+
+
+@functools.cache
+def load_scorer(name_or_path: str | Path = "strings") -> StringScorer:
+    """The shipped scorer (``models/strings.json``), or one at a card's path, checked.
+
+    Raises:
+        ModelError: The card or weights are missing, damaged, or of another kind.
+    """
+    card_path = find_card(name_or_path)
+    card = read_card(card_path)
+    if card["kind"] != SCORER_KIND:
+        raise ModelError(f"holds a {card['kind']} model, not a string scorer", path=card_path)
+    weights = checked_weights(card_path, card)
+    # joblib runs code from the file (it is a pickle): only the file we ship or the user named.
+    import joblib
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.exceptions import InconsistentVersionWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InconsistentVersionWarning)
+        try:
+            model = joblib.load(weights)
+        except Exception as exc:  # noqa: BLE001 (unpickling raises anything)
+            raise ModelError(f"not a readable .joblib scorer ({exc})", path=weights) from None
+    if not isinstance(model, HistGradientBoostingClassifier):
+        raise ModelError(f"holds a {type(model).__name__}, not a string scorer", path=weights)
+    if model.n_features_in_ != len(FEATURES):
+        raise ModelError(
+            f"scores {model.n_features_in_} features, this digitscan gives {len(FEATURES)}",
+            path=weights,
+        )
+    return StringScorer(model, card)
+
+
+# ------------------------------------------------------------------ labels for fitting
+
+#: Strings a crop may hold for its subsets to be tried against its label (2^n subsets).
+_MOST_STRINGS = 12
+#: A read digit is a written one when their boxes overlap by this much of the smaller.
+_WRITTEN_OVERLAP = 0.5
+
+
+def labels_from_text(texts: Sequence[str], label: str) -> list[int] | None:
+    """Which strings belong, given the image's whole reading (strings joined, top to bottom).
+
+    1 for the strings that, joined in order with the others left out, give ``label``; None
+    when no choice gives it or more than one does (nothing to learn from that image).
+    """
+    n = len(texts)
+    if not n or n > _MOST_STRINGS:
+        return None
+    found = [
+        mask
+        for mask in range(1, 1 << n)
+        if "".join(t for i, t in enumerate(texts) if mask >> i & 1) == label
+    ]
+    if len(found) != 1:
+        return None
+    return [found[0] >> i & 1 for i in range(n)]
+
+
+def labels_from_boxes(strings: Sequence[Sequence[Digit]], written: Sequence[BBox]) -> list[int]:
+    """Which strings belong, given the boxes of the digits really on the page (renders).
+
+    A string belongs when at least half its digits overlap a written digit's box by at least
+    :data:`_WRITTEN_OVERLAP` of the smaller box.
+    """
+
+    def overlap(a: BBox, b: BBox) -> float:
+        w = min(a.x2, b.x2) - max(a.x, b.x)
+        h = min(a.y2, b.y2) - max(a.y, b.y)
+        return max(0, w) * max(0, h) / max(1, min(a.area, b.area))
+
+    return [
+        int(
+            np.mean([any(overlap(d.bbox, b) >= _WRITTEN_OVERLAP for b in written) for d in s])
+            >= 0.5
+        )
+        for s in strings
+    ]
