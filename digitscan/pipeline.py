@@ -79,9 +79,8 @@ def read_page(
     images, skew, to_original, strings, rejected = segment_page(page, config)
     if stages is not None:
         stages.update(images)
-    lines, more_rejected = _classify_lines(
-        strings, config, model, to_original, page.original_size, images
-    )
+    chosen, more_rejected = read_strings(strings, config, model, to_original, images)
+    lines, more_rejected = keep_belonging(chosen, page.original_size, more_rejected)
     rejected += more_rejected
     steps = (
         Step("load", {"scale": round(page.scale, 4), "original_size": list(page.original_size)}),
@@ -203,23 +202,6 @@ def digit_image(cand: Candidate, config: ScanConfig) -> NDArray[np.uint8]:
     return digit
 
 
-def _classify_lines(
-    lines: list[list[Candidate]],
-    config: ScanConfig,
-    model: Classifier,
-    to_original: Callable[[BBox], BBox],
-    frame: tuple[int, int],
-    images: dict[str, NDArray[np.uint8]],
-) -> tuple[list[Line], list[Candidate]]:
-    """Read every string's digits, drop signs and marks, then the strings not of the reading.
-
-    ``frame`` is the original photo's ``(width, height)``; ``images`` the page stages
-    (:func:`digitscan.preprocess.prepare`).
-    """
-    chosen, rejected = read_strings(lines, config, model, to_original, images)
-    return keep_belonging(chosen, frame, rejected)
-
-
 def read_strings(
     lines: list[list[Candidate]],
     config: ScanConfig,
@@ -227,8 +209,14 @@ def read_strings(
     to_original: Callable[[BBox], BBox],
     images: dict[str, NDArray[np.uint8]],
 ) -> tuple[list[list[tuple[Digit, Candidate]]], list[Candidate]]:
-    """Every string read as digits, signs and marks dropped: what the string scorer judges."""
-    chosen, rejected = _choose_by_search(lines, config, model, to_original, images)
+    """Every string read as digits, signs and marks dropped: what the string scorer judges.
+
+    ``images`` are the page stages (:func:`digitscan.preprocess.prepare`).
+    """
+    scores = score_strings(lines, config, model, images)
+    if scores is None:
+        return [], []
+    chosen, rejected = _choose_by_search(scores, config, to_original)
     if config.reject_currency_signs:
         chosen = _drop_currency_signs(chosen, rejected)
     trimmed = []
@@ -397,16 +385,9 @@ def score_image(image: NDArray[np.uint8], config: ScanConfig, model: Classifier)
 
 
 def _choose_by_search(
-    lines: list[list[Candidate]],
-    config: ScanConfig,
-    model: Classifier,
-    to_original: Callable[[BBox], BBox],
-    images: dict[str, NDArray[np.uint8]],
+    scores: Scores, config: ScanConfig, to_original: Callable[[BBox], BBox]
 ) -> tuple[list[list[tuple[Digit, Candidate]]], list[Candidate]]:
     """Read each string as the best grouping of its pieces (:mod:`digitscan.grouping`)."""
-    scores = score_strings(lines, config, model, images)
-    if scores is None:
-        return [], []
     proba = scores.proba
     chosen: list[list[tuple[Digit, Candidate]]] = []
     rejected: list[Candidate] = []

@@ -740,7 +740,7 @@ BLURRED_DOLLARS = {
 
 
 def _as_read(label: int, box: tuple[int, int, int, int], image=None):
-    """A digit as :func:`digitscan.pipeline._classify_lines` hands it on, with its blob."""
+    """A digit as :func:`digitscan.pipeline.read_strings` hands it on, with its blob."""
     from digitscan.types import BBox, Candidate, Digit
 
     bbox = BBox(*box)
