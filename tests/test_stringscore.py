@@ -88,3 +88,23 @@ def test_a_damaged_or_wrong_scorer_is_a_model_error(tmp_path: Path) -> None:
         stringscore.load_scorer.__wrapped__(tmp_path / "strings.json")
     with pytest.raises(ModelError, match="not a string scorer"):
         stringscore.load_scorer.__wrapped__(MODELS / "mlp.json")
+
+
+def test_the_trees_walked_with_numpy_score_as_scikit_learn_does() -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(600, len(FEATURES))).astype(np.float32)
+    y = (x[:, 1] + 0.5 * x[:, 4] * x[:, 9] + 0.3 * rng.normal(size=600) > 0).astype(int)
+    fitted = HistGradientBoostingClassifier(max_iter=30, max_leaf_nodes=7).fit(x, y)
+    scorer = stringscore.StringScorer.from_sklearn(fitted)
+    again = stringscore.StringScorer(scorer.to_arrays())
+    proba = 1 / (1 + np.exp(-again.decision(x)))
+    np.testing.assert_allclose(proba, fitted.predict_proba(x)[:, 1], atol=1e-9)
+
+
+def test_the_scorer_is_no_digit_classifier() -> None:
+    from digitscan.classifiers.store import load_model
+
+    with pytest.raises(ModelError, match="not a digit classifier"):
+        load_model(MODELS / "strings.json")

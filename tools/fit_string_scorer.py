@@ -163,10 +163,11 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, help="a folder to keep the examples in")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
+    import sklearn
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     from digitscan.classifiers.store import save_model
-    from digitscan.stringscore import FEATURES
+    from digitscan.stringscore import FEATURES, StringScorer
 
     start = time.perf_counter()
     data = examples(args)
@@ -177,7 +178,11 @@ def main() -> None:
     n_rendered = len(y) - len(y_reg)
     weight = np.ones(len(y))
     weight[len(y_reg) :] = RENDER_WEIGHT * len(y_reg) / max(1, n_rendered)
-    model = HistGradientBoostingClassifier(**SETTINGS).fit(x, y, sample_weight=weight)
+    fitted = HistGradientBoostingClassifier(**SETTINGS).fit(x, y, sample_weight=weight)
+    model = StringScorer.from_sklearn(fitted)  # its trees as arrays, walked with NumPy
+    gap = np.abs(1 / (1 + np.exp(-model.decision(x))) - fitted.predict_proba(x)[:, 1]).max()
+    if gap > 1e-6:
+        raise SystemExit(f"the trees as arrays score otherwise than scikit-learn ({gap:g})")
     commit = subprocess.run(
         ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
@@ -209,7 +214,9 @@ def main() -> None:
             },
             "data": "../shared/data/registers/train.tar (Cabello Piqueras et al., ICFHR "
             "2022); digitscan.synth renders of MNIST training digits",
-            "train_accuracy": round(float(model.score(x, y)), 4),
+            "scikit-learn": sklearn.__version__,
+            "trees": len(fitted._predictors),  # noqa: SLF001
+            "train_accuracy": round(float(fitted.score(x, y)), 4),
         }
     }
     path = save_model(model, args.out, "strings", card)

@@ -39,7 +39,7 @@ KIND_SUFFIX = {
     "convnet": ".npz",
     "averaged-convnets": ".npz",
     "mlp": ".joblib",
-    "string-scorer": ".joblib",
+    "string-scorer": ".npz",
 }
 ENV_MODEL_DIR = "DIGITSCAN_MODEL_DIR"
 _FILE_MODE = 0o644
@@ -190,7 +190,7 @@ def save_model(model: Any, folder: Path | str, name: str, card: dict[str, Any]) 
 
     Args:
         model: A fitted :class:`ConvNetClassifier`, :class:`AveragedConvNets`,
-            :class:`MLPDigitClassifier` or string scorer (:mod:`digitscan.stringscore`).
+            :class:`MLPDigitClassifier`, or a :class:`digitscan.stringscore.StringScorer`.
         folder: Destination folder (created if needed).
         name: Model name: files become ``<name>.json`` and ``<name>-<sha8>.<npz|joblib>``.
         card: Card fields (data, training, metrics...); format, kind, weights, sha256,
@@ -202,7 +202,7 @@ def save_model(model: Any, folder: Path | str, name: str, card: dict[str, Any]) 
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    kind = "mlp" if isinstance(model, MLPDigitClassifier) else "string-scorer"
+    kind = "mlp" if isinstance(model, MLPDigitClassifier) else getattr(model, "KIND", "")
     if isinstance(model, ConvNetClassifier):
         kind = "convnet"
     elif isinstance(model, AveragedConvNets):
@@ -240,6 +240,8 @@ def save_model(model: Any, folder: Path | str, name: str, card: dict[str, Any]) 
 
 
 def _load_weights(kind: str, weights: Path) -> Any:
+    if kind not in ("convnet", "averaged-convnets", "mlp"):
+        raise ModelError(f"holds a {kind}, not a digit classifier", path=weights)
     if kind != "mlp":
         from digitscan.classifiers.convnet import ConvNetClassifier
         from digitscan.classifiers.ensemble import AveragedConvNets
