@@ -154,17 +154,11 @@ def _match(box: BBox, digits: list[tuple[int, BBox]]) -> int | None:
     return best[0]
 
 
-def _overlap(a: BBox, b: BBox) -> int:
-    w = min(a.x2, b.x2) - max(a.x, b.x)
-    h = min(a.y2, b.y2) - max(a.y, b.y)
-    return max(0, w) * max(0, h)
-
-
 def _iou(a: BBox, b: BBox) -> float:
-    inter = _overlap(a, b)
+    inter = a.overlap(b)
     return inter / (a.area + b.area - inter) if inter else 0.0
 
 
 def _inside(digit: BBox, blob: BBox) -> float:
     """How much of a digit's box lies inside a blob's box."""
-    return _overlap(digit, blob) / max(1, digit.area)
+    return digit.overlap(blob) / max(1, digit.area)

@@ -80,8 +80,8 @@ def features(strings: Sequence[Sequence[Digit]], frame: tuple[int, int]) -> NDAr
     rows = []
     for i, string in enumerate(strings):
         h = heights[i]
-        x0, y0 = min(d.bbox.x for d in string), min(d.bbox.y for d in string)
-        x1, y1 = max(d.bbox.x2 for d in string), max(d.bbox.y2 for d in string)
+        box = BBox.around(d.bbox for d in string)
+        x0, y0, x1, y1 = box.x, box.y, box.x2, box.y2
         confidence = np.array([d.confidence for d in string])
         not_digit = not_digit_proba(np.stack([d.proba for d in string]))
         others = np.delete(heights, i)
@@ -248,15 +248,7 @@ def labels_from_boxes(strings: Sequence[Sequence[Digit]], written: Sequence[BBox
     :data:`_WRITTEN_OVERLAP` of the smaller box.
     """
 
-    def overlap(a: BBox, b: BBox) -> float:
-        w = min(a.x2, b.x2) - max(a.x, b.x)
-        h = min(a.y2, b.y2) - max(a.y, b.y)
-        return max(0, w) * max(0, h) / max(1, min(a.area, b.area))
+    def written_digit(a: BBox) -> bool:
+        return any(a.overlap(b) >= _WRITTEN_OVERLAP * max(1, min(a.area, b.area)) for b in written)
 
-    return [
-        int(
-            np.mean([any(overlap(d.bbox, b) >= _WRITTEN_OVERLAP for b in written) for d in s])
-            >= 0.5
-        )
-        for s in strings
-    ]
+    return [int(np.mean([written_digit(d.bbox) for d in s]) >= 0.5) for s in strings]

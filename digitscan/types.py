@@ -52,6 +52,12 @@ class BBox(NamedTuple):
         x, y = min(self.x, other.x), min(self.y, other.y)
         return BBox(x, y, max(self.x2, other.x2) - x, max(self.y2, other.y2) - y)
 
+    def overlap(self, other: BBox) -> int:
+        """The area the two boxes share (0 if they do not meet)."""
+        w = min(self.x2, other.x2) - max(self.x, other.x)
+        h = min(self.y2, other.y2) - max(self.y, other.y)
+        return max(0, w) * max(0, h)
+
     @staticmethod
     def around(boxes: Iterable[BBox]) -> BBox:
         """The smallest box containing all of ``boxes`` (at least one)."""
