@@ -10,7 +10,9 @@ most surely wins (dynamic programming over the units, left to right). A group ma
 
 - a run of units of one blob (a blob whole, or one digit of several touching ones);
 - two or three whole neighbouring blobs together no larger than a digit (a broken digit);
-- a whole blob *skipped* as not a digit, when the classifier has a "not a digit" class.
+- a whole blob *skipped* as not a digit, when the classifier has a "not a digit" class, or
+  a flat run of units low at either end of a cut blob (the tail of an underline drawn on
+  from the last digit, or from before the first).
 
 A path scores the sum of its groups' log-probabilities: ``log p(one digit)`` for a digit
 (``1 - p(not a digit) - p(several digits)``; for a classifier without those classes, the
@@ -47,6 +49,10 @@ MAX_JOINED = 3
 JOINED_MAX_SIZE = (1.2, 1.35)
 #: Probabilities are floored here before their log (a group read as impossible still ranks).
 _FLOOR = 1e-6
+#: The units at either end of a cut blob may be skipped as a tail (see the module
+#: docstring) only if flatter than a digit, in the blob's lower half and at most this share
+#: of the blob's height: a stroke, not a digit's body cut off.
+TAIL_MAX_HEIGHT = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +63,7 @@ class Group:
         first, stop: The units it covers.
         piece: The ink read (one blob, a cut part, or a union of blobs).
         whole: The piece is one blob as segmented, or a union of whole blobs (not a cut part).
-        skip: Read as not a digit and dropped (only for whole blobs).
+        skip: Read as not a digit and dropped (a whole blob, or units at either end of one).
     """
 
     first: int
@@ -166,8 +172,12 @@ def groups_of(line: list[Candidate], units: Units, config: ScanConfig) -> list[G
                     continue
                 left, right = units.columns[i][0], units.columns[j - 1][1]
                 part = segment.column_piece(cand, left, right, sheared)
-                if part is not None and part.bbox.w <= config.digit_max_aspect * part.bbox.h:
+                if part is None:
+                    continue
+                if part.bbox.w <= config.digit_max_aspect * part.bbox.h:
                     groups.append(Group(i, j, part, whole=False))
+                elif (i == first or j == stop) and _is_tail(part, cand):
+                    groups.append(Group(i, j, part, whole=False, skip=True))
     if len(line) > 1:
         digit_h = segment.full_size_height(line, 0.6)
         for k in range(len(line) - 1):
@@ -179,6 +189,15 @@ def groups_of(line: list[Candidate], units: Units, config: ScanConfig) -> list[G
                 if union.bbox.h <= JOINED_MAX_SIZE[1] * digit_h:
                     groups.append(Group(starts[k], stops[m], union, whole=True))
     return groups
+
+
+def _is_tail(part: Candidate, blob: Candidate) -> bool:
+    """Whether a part at a blob's end may be an underline's tail: low in it and flat.
+
+    See :data:`TAIL_MAX_HEIGHT`: not a 7's bar or a digit's body cut off.
+    """
+    low = part.bbox.y >= blob.bbox.y + blob.bbox.h / 2
+    return low and part.bbox.h <= TAIL_MAX_HEIGHT * blob.bbox.h
 
 
 def best_grouping(

@@ -6,7 +6,8 @@ paper mask -> adaptive threshold -> deskew -> ruled lines and boxes removed -> b
 frames, hairlines, page-edge slivers rejected) -> broken strokes merged -> strings -> split at
 box borders -> punctuation out -> units and groups of each string (:mod:`digitscan.grouping`)
 -> MNIST normalisation -> classification (one batch; unsure digits read again with the faint
-strokes round them, :mod:`digitscan.faint`; a narrow blob read as several digits cut and read
+strokes round them, :mod:`digitscan.faint`; a narrow blob read as several digits cut, and a
+blob read as no digit or several with a line under it read without the line, and read
 again) -> the best grouping of each string (not-digits
 skipped) -> signs, marks and stray strings rejected.
 """
@@ -323,18 +324,16 @@ def score_strings(
         return None
     proba = _classify_with_faint(batch, shown, images, model, config)
     classes = np.asarray(model.classes_)
-    several = [_read_as_several(string, proba, classes) for string in strings]
-    if any(several):
-        again_batch: list[NDArray[np.uint8]] = []
-        again_shown: list[Candidate | None] = []
-        again = {
-            k: _group_string(lines[k], pitches[k], config, again_batch, again_shown, blobs)
-            for k, blobs in enumerate(several)
-            if blobs
-        }
+    again_batch: list[NDArray[np.uint8]] = []
+    again_shown: list[Candidate | None] = []
+    for k, string in enumerate(strings):
+        redo = _regroup(lines[k], string, proba, classes, config)
+        if redo is not None:
+            line, several = redo
+            again = _group_string(line, pitches[k], config, again_batch, again_shown, several)
+            strings[k] = replace(again, rows=[len(batch) + row for row in again.rows])
+    if again_batch:
         again_proba = _classify_with_faint(again_batch, again_shown, images, model, config)
-        for k, string in again.items():
-            strings[k] = replace(string, rows=[len(batch) + row for row in string.rows])
         batch += again_batch
         proba = np.concatenate([proba, again_proba])
     return Scores(strings, np.stack(batch), proba, classes)
@@ -351,9 +350,9 @@ def _group_string(
     """One string's units and groups, each group's image added to ``batch`` to classify."""
     units = grouping.units_of(line, config, pitch, several)
     groups = grouping.groups_of(line, units, config)
-    rows = []
-    for group in groups:
-        if group.skip:  # read as its blob's whole group, the one before it
+    rows: list[int] = []
+    for g, group in enumerate(groups):
+        if group.skip and g and groups[g - 1].piece is group.piece:  # read as the one before
             rows.append(rows[-1])
             continue
         rows.append(len(batch))
@@ -362,20 +361,48 @@ def _group_string(
     return ScoredString(units, groups, rows)
 
 
-def _read_as_several(
-    string: ScoredString, proba: NDArray[np.float32], classes: NDArray[np.int64]
-) -> frozenset[int]:
-    """The string's uncut blobs read whole as several digits, most likely of all classes."""
-    column = np.nonzero(classes == SEVERAL_DIGITS)[0]
-    if not column.size:
-        return frozenset()
+def _regroup(
+    line: list[Candidate],
+    string: ScoredString,
+    proba: NDArray[np.float32],
+    classes: NDArray[np.int64],
+    config: ScanConfig,
+) -> tuple[list[Candidate], frozenset[int]] | None:
+    """The string's blobs to group again, and which of them to cut however narrow.
+
+    A blob read whole as several digits or as not a digit (most likely of all classes) that
+    has a line drawn under it (:func:`digitscan.segment.strip_underline`) is read again
+    without the line, its parts as blobs of their own. An uncut blob read whole as several
+    digits is cut. None if no blob is either.
+    """
+    if SEVERAL_DIGITS not in classes:  # a classifier of digits only
+        return None
     owner = string.units.owner
-    several = set()
+    whole: dict[int, int] = {}  # blob -> its likeliest class read whole
     for group, row in zip(string.groups, string.rows, strict=True):
-        uncut = group.stop - group.first == 1 and owner.count(owner[group.first]) == 1
-        if group.whole and not group.skip and uncut and np.argmax(proba[row]) == column[0]:
-            several.add(owner[group.first])
-    return frozenset(several)
+        if (
+            group.whole
+            and not group.skip
+            and group.stop - group.first == owner.count(owner[group.first])
+        ):
+            whole.setdefault(owner[group.first], int(classes[np.argmax(proba[row])]))
+    out: list[Candidate] = []
+    several: set[int] = set()
+    changed = False
+    for k, cand in enumerate(line):
+        read = whole.get(k)
+        parts = (
+            segment.strip_underline(cand, config) if read in (NOT_DIGIT, SEVERAL_DIGITS) else None
+        )
+        if parts is not None:
+            out += parts
+            changed = True
+            continue
+        if read == SEVERAL_DIGITS and owner.count(k) == 1:
+            several.add(len(out))
+            changed = True
+        out.append(cand)
+    return (out, frozenset(several)) if changed else None
 
 
 def score_image(image: NDArray[np.uint8], config: ScanConfig, model: Classifier) -> Scores | None:
@@ -408,7 +435,7 @@ def _choose_by_search(
                 digits.append((digit, piece))
             elif why is not None:
                 rejected.append(replace(piece, rejected=why))
-                not_digits += why.startswith(READ_AS_NOT_DIGIT)
+                not_digits += group.whole and why.startswith(READ_AS_NOT_DIGIT)
         _keep_string(digits, not_digits, chosen, rejected)
     return chosen, rejected
 

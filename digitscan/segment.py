@@ -1100,3 +1100,53 @@ def trim_bars(cand: Candidate) -> Candidate | None:
 #: See :func:`trim_bars`.
 _BAR_MAX_INK = 0.25
 _BAR_KEEP = 0.15
+
+
+def strip_underline(cand: Candidate, config: ScanConfig) -> list[Candidate] | None:
+    """The blob's parts once a line drawn under it is taken out, left to right.
+
+    A number underlined in one stroke is one blob with its line: neither one digit nor cut
+    well into digits (every column holds the line's ink). The line is the ink in horizontal
+    runs at least ``_UNDERLINE_RUN`` of the blob's width long (an opening along the rows)
+    that starts in the blob's lower half, together spans ``_UNDERLINE_SPAN`` of its width and
+    reaches out past the ink above it on one side at least (a bowl's foot does not), followed
+    (a curve fitted to it) from side to side of the blob. The parts are what is left, as
+    blobs with the ink (``config.min_ink_px``) and shape (``config.max_aspect``) a digit can
+    have.
+
+    Returns:
+        The parts, or None if the blob has no such line or nothing is left above it.
+    """
+    mask = (cand.mask > 0).astype(np.uint8)
+    h, w = mask.shape
+    runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, max(3, round(_UNDERLINE_RUN * w)))))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    low = [i for i in range(1, n) if stats[i, cv2.CC_STAT_TOP] >= h / 2]
+    if not low:
+        return None
+    bar = np.isin(labels, low)
+    cols = np.nonzero(bar.any(axis=0))[0]
+    if cols[-1] - cols[0] + 1 < _UNDERLINE_SPAN * w:
+        return None
+    ys, xs = np.nonzero(bar)
+    degree = min(2, len(cols) - 1)  # a curve: an underline is drawn in a sweep
+    centre = np.polynomial.Polynomial.fit(xs, ys, degree)(np.arange(w))  # its middle, by column
+    half = len(xs) / (cols[-1] - cols[0] + 1)  # its thickness: its ragged edge goes too
+    rest = np.where(np.abs(np.arange(h)[:, None] - centre[None, :]) <= half, 0, mask)
+    above = np.nonzero(rest.any(axis=0))[0]
+    if not above.size or (cols[0] > above[0] - half and cols[-1] < above[-1] + half):
+        return None  # the line stays within the ink above it: a bowl's foot (0, 6, 8), not a line
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    parts = []
+    for i in sorted(range(1, n), key=lambda i: stats[i, cv2.CC_STAT_LEFT]):
+        x, y, bw, bh, area = (int(v) for v in stats[i])
+        if area < config.min_ink_px or bw > config.max_aspect * bh:
+            continue
+        sub = np.where(labels[y : y + bh, x : x + bw] == i, 255, 0).astype(np.uint8)
+        parts.append(Candidate(BBox(cand.bbox.x + x, cand.bbox.y + y, bw, bh), sub))
+    return parts or None
+
+
+#: See :func:`strip_underline`.
+_UNDERLINE_RUN = 0.4
+_UNDERLINE_SPAN = 0.6

@@ -413,3 +413,31 @@ def test_a_sixs_stem_broken_off_its_loop_merges_on_a_page_of_taller_digits() -> 
     assert BBox(398, 425, 67, 79) in [c.bbox for c in merged] and len(merged) == 5
     # Alone on the page (nothing says how tall its digits are), the two stay apart.
     assert len(segment.merge_strokes([loop, stem], CONFIG)) == 2
+
+
+def _underlined(line_y: int) -> Candidate:
+    """A "10" drawn 60 px tall, two blobs apart, and a line under both at row ``line_y``."""
+    mask = np.zeros((80, 110), np.uint8)
+    cv2.line(mask, (20, 5), (20, 62), 255, 6)  # the 1
+    cv2.ellipse(mask, (62, 34), (18, 29), 0, 0, 360, 255, 6)  # the 0
+    cv2.line(mask, (4, line_y), (104, line_y + 4), 255, 5)
+    return Candidate(BBox(200, 300, 110, 80), mask)
+
+
+def test_an_underline_joining_a_number_is_taken_out_and_its_digits_stand_apart() -> None:
+    parts = segment.strip_underline(_underlined(66), ScanConfig())
+    assert parts is not None and len(parts) == 2
+    one, zero = parts
+    assert one.bbox.x < 230 < zero.bbox.x  # left to right, in the page's pixels
+    assert one.bbox.w <= 12  # a 1 with no foot of the line left on it
+    assert one.bbox.h >= 55 and zero.bbox.h >= 55  # the digits keep their height
+    assert all(part.bbox.y + part.bbox.h <= 300 + 70 for part in parts)  # the line is gone
+
+
+def test_a_blob_with_no_line_under_it_is_left_alone() -> None:
+    mask = np.zeros((80, 110), np.uint8)
+    cv2.ellipse(mask, (55, 40), (30, 34), 0, 0, 360, 255, 6)
+    assert segment.strip_underline(Candidate(BBox(0, 0, 110, 80), mask), ScanConfig()) is None
+    # A bar across the top (a 5's or a 7's) is no underline either.
+    top = _underlined(66).mask[::-1].copy()
+    assert segment.strip_underline(Candidate(BBox(0, 0, 110, 80), top), ScanConfig()) is None
