@@ -378,14 +378,11 @@ def _regroup(
     if SEVERAL_DIGITS not in classes:  # a classifier of digits only
         return None
     owner = string.units.owner
-    whole: dict[int, int] = {}  # blob -> its likeliest class read whole
-    for group, row in zip(string.groups, string.rows, strict=True):
-        if (
-            group.whole
-            and not group.skip
-            and group.stop - group.first == owner.count(owner[group.first])
-        ):
-            whole.setdefault(owner[group.first], int(classes[np.argmax(proba[row])]))
+    whole = {  # blob -> its likeliest class read whole
+        owner[group.first]: int(classes[np.argmax(proba[row])])
+        for group, row in zip(string.groups, string.rows, strict=True)
+        if group.piece is line[owner[group.first]] and not group.skip
+    }
     out: list[Candidate] = []
     several: set[int] = set()
     changed = False

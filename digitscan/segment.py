@@ -1136,15 +1136,13 @@ def strip_underline(cand: Candidate, config: ScanConfig) -> list[Candidate] | No
     above = np.nonzero(rest.any(axis=0))[0]
     if not above.size or (cols[0] > above[0] - half and cols[-1] < above[-1] + half):
         return None  # the line stays within the ink above it: a bowl's foot (0, 6, 8), not a line
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
-    parts = []
-    for i in sorted(range(1, n), key=lambda i: stats[i, cv2.CC_STAT_LEFT]):
-        x, y, bw, bh, area = (int(v) for v in stats[i])
-        if area < config.min_ink_px or bw > config.max_aspect * bh:
-            continue
-        sub = np.where(labels[y : y + bh, x : x + bw] == i, 255, 0).astype(np.uint8)
-        parts.append(Candidate(BBox(cand.bbox.x + x, cand.bbox.y + y, bw, bh), sub))
-    return parts or None
+    x0, y0 = cand.bbox.x, cand.bbox.y
+    parts = [  # in the page's pixels; specks and dashes left out
+        replace(part, bbox=BBox(x0 + part.bbox.x, y0 + part.bbox.y, part.bbox.w, part.bbox.h))
+        for part in find_candidates(rest * np.uint8(255), config)
+        if part.rejected is None and part.bbox.w <= config.max_aspect * part.bbox.h
+    ]
+    return sorted(parts, key=lambda part: part.bbox.x) or None
 
 
 #: See :func:`strip_underline`.
