@@ -116,10 +116,10 @@ def reconsider_hairlines(candidates: list[Candidate]) -> list[Candidate]:
     """Keep, as suspects, blobs rejected as hairlines that have a digit's size and shape.
 
     A 4 or a 7 written with a fine pen is mostly one long straight stroke: it winds too
-    little for :func:`_is_hairline` to tell it from a piece of ruling, and a fine-pen 5 or 7
-    runs along two sides of its box as a corner of ruling does. Hairlines shaped like a
-    digit (at least a third as wide as tall, no wider than :func:`_is_hairline` allows) as
-    tall as the page's digits are kept with :data:`HAIRLINE` as their ``suspect``: the
+    little for :func:`_is_hairline` to tell it from a piece of ruling, a fine-pen 5 or 7
+    runs along two sides of its box as a corner of ruling does, and a fine-pen number joined
+    to its underline is wider than a digit. Hairlines at least a third as wide as tall and
+    as tall as the page's digits are kept with :data:`HAIRLINE` as their ``suspect``: the
     classifier's reading decides
     (:func:`digitscan.pipeline.find_strings` checks them against the page's edges, which the
     hairline rejection had skipped; the "not a digit" class, and for a lone straight line
@@ -139,12 +139,12 @@ def reconsider_hairlines(candidates: list[Candidate]) -> list[Candidate]:
 
 
 def _digit_shaped(cand: Candidate) -> bool:
-    return _SUSPECT_MIN_ASPECT * cand.bbox.h <= cand.bbox.w <= _HAIRLINE_DIGIT_ASPECT * cand.bbox.h
+    return _SUSPECT_MIN_ASPECT * cand.bbox.h <= cand.bbox.w
 
 
 #: A hairline between these multiples of the page's digit height ...
 _SUSPECT_HEIGHTS = (0.5, 2.0)
-#: ... and at least this fraction of its height wide may be a digit written with a fine pen.
+#: ... and at least this fraction of its height wide may be digits written with a fine pen.
 _SUSPECT_MIN_ASPECT = 0.3
 
 
@@ -1119,7 +1119,7 @@ def strip_underline(cand: Candidate, config: ScanConfig) -> list[Candidate] | No
     """
     mask = (cand.mask > 0).astype(np.uint8)
     h, w = mask.shape
-    runs = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, max(3, round(_UNDERLINE_RUN * w)))))
+    runs = _level_runs(mask, max(3, round(_UNDERLINE_RUN * w)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     low = [i for i in range(1, n) if stats[i, cv2.CC_STAT_TOP] >= h / 2]
     if not low:
@@ -1145,6 +1145,23 @@ def strip_underline(cand: Candidate, config: ScanConfig) -> list[Candidate] | No
     return sorted(parts, key=lambda part: part.bbox.x) or None
 
 
+def _level_runs(mask: NDArray[np.uint8], length: int) -> NDArray[np.uint8]:
+    """The ink in straight runs ``length`` long, level or tilted by up to ``_UNDERLINE_TILT``.
+
+    An opening by a one-pixel line at each of a few angles: a thin line drawn by hand with a
+    slight tilt or sweep holds no level run as long as it, but a tilted one.
+    """
+    out = np.zeros_like(mask)
+    for degrees in np.linspace(-_UNDERLINE_TILT, _UNDERLINE_TILT, 7):
+        rise = length * np.tan(np.deg2rad(degrees))
+        kernel = np.zeros((abs(round(rise)) + 1, length), np.uint8)
+        top = 0 if rise >= 0 else kernel.shape[0] - 1
+        cv2.line(kernel, (0, top), (length - 1, kernel.shape[0] - 1 - top), 1, 1)
+        out |= cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+    return out
+
+
 #: See :func:`strip_underline`.
+_UNDERLINE_TILT = 15.0
 _UNDERLINE_RUN = 0.4
 _UNDERLINE_SPAN = 0.6

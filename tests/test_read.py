@@ -934,6 +934,19 @@ def test_an_underline_tail_at_the_end_of_a_cut_blob_is_skipped(monkeypatch) -> N
     assert all(digitscan.read(path).text != label for path, label in paths)
 
 
+def test_an_underline_drawn_with_a_tilt_is_taken_out_too(monkeypatch) -> None:
+    # Real register numbers (resources/underlined-tilted) joined to a thin underline drawn
+    # with a slight tilt or sweep: no level run is half the blob's width long, but a tilted
+    # one is. Found only level, the line stayed: "40" read "1", "98" read "18".
+    from digitscan import segment
+
+    rows = (RESOURCES / "underlined-tilted" / "labels.csv").read_text().split()[1:]
+    paths = [(RESOURCES / "underlined-tilted" / r.split(",")[0], r.split(",")[1]) for r in rows]
+    assert [digitscan.read(path).text for path, _ in paths] == [label for _, label in paths]
+    monkeypatch.setattr(segment, "_UNDERLINE_TILT", 0.0)
+    assert all(digitscan.read(path).text != label for path, label in paths)
+
+
 def test_a_narrow_blob_read_as_several_digits_is_cut(monkeypatch) -> None:
     # Real register numbers (resources/joined) written close and joined into one blob no
     # wider than a digit, so never tried cut: the classifier read it whole as several digits,

@@ -356,16 +356,17 @@ def test_only_hairlines_shaped_like_a_digit_are_reconsidered() -> None:
         78,
         lambda m: (cv2.line(m, (0, 1), (38, 1), 255, 1), cv2.line(m, (38, 1), (12, 77), 255, 1)),
     )
-    tall = hairline(30, 120, lambda m: cv2.line(m, (0, 0), (29, 119), 255, 1))
+    # A number written with a fine pen and joined to its underline is wider than a digit.
     wide = hairline(70, 50, lambda m: cv2.line(m, (0, 0), (69, 49), 255, 1))
+    tall = hairline(30, 120, lambda m: cv2.line(m, (0, 0), (29, 119), 255, 1))
     # A corner of ruling and a fine-pen 5 or 7 both run along two sides of their box: the
     # classifier tells them apart.
-    out = segment.reconsider_hairlines([*digits, four, big_seven, corner, upright, tall, wide])
+    out = segment.reconsider_hairlines([*digits, four, big_seven, corner, wide, upright, tall])
     assert out[:3] == digits
-    assert all(c.rejected is None and c.suspect == segment.HAIRLINE for c in out[3:6])
-    assert all(c.rejected == segment.HAIRLINE and c.suspect is None for c in out[6:])
+    assert all(c.rejected is None and c.suspect == segment.HAIRLINE for c in out[3:7])
+    assert all(c.rejected == segment.HAIRLINE and c.suspect is None for c in out[7:])
     # A number written all with a fine pen: its hairlines are the page's digits.
-    alone = segment.reconsider_hairlines([four, upright, wide])
+    alone = segment.reconsider_hairlines([four, upright, tall])
     assert alone[0].suspect == segment.HAIRLINE and alone[0].rejected is None
     assert all(c.rejected == segment.HAIRLINE for c in alone[1:])
 
@@ -415,17 +416,28 @@ def test_a_sixs_stem_broken_off_its_loop_merges_on_a_page_of_taller_digits() -> 
     assert len(segment.merge_strokes([loop, stem], CONFIG)) == 2
 
 
-def _underlined(line_y: int) -> Candidate:
-    """A "10" drawn 60 px tall, two blobs apart, and a line under both at row ``line_y``."""
+def _underlined(line_y: int, rise: int = 4, pen: int = 5) -> Candidate:
+    """A "10" drawn 60 px tall, two blobs apart, and a line under both from row ``line_y``.
+
+    The line drops ``rise`` px from left to right, ``pen`` px thick.
+    """
     mask = np.zeros((80, 110), np.uint8)
     cv2.line(mask, (20, 5), (20, 62), 255, 6)  # the 1
     cv2.ellipse(mask, (62, 34), (18, 29), 0, 0, 360, 255, 6)  # the 0
-    cv2.line(mask, (4, line_y), (104, line_y + 4), 255, 5)
+    cv2.line(mask, (4, line_y), (104, line_y + rise), 255, pen)
     return Candidate(BBox(200, 300, 110, 80), mask)
 
 
-def test_an_underline_joining_a_number_is_taken_out_and_its_digits_stand_apart() -> None:
-    parts = segment.strip_underline(_underlined(66), ScanConfig())
+@pytest.mark.parametrize(
+    ("line_y", "rise", "pen"),
+    [(66, 4, 5), (62, 12, 3), (74, -12, 3)],
+    ids=["level", "falling-thin", "rising-thin"],
+)
+def test_an_underline_joining_a_number_is_taken_out_and_its_digits_stand_apart(
+    line_y: int, rise: int, pen: int
+) -> None:
+    # A thin line drawn with a tilt holds no level run half the number's width long.
+    parts = segment.strip_underline(_underlined(line_y, rise, pen), ScanConfig())
     assert parts is not None and len(parts) == 2
     one, zero = parts
     assert one.bbox.x < 230 < zero.bbox.x  # left to right, in the page's pixels
