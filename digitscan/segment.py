@@ -1106,11 +1106,12 @@ def strip_underline(cand: Candidate, config: ScanConfig) -> list[Candidate] | No
     """The blob's parts once a line drawn under it is taken out, left to right.
 
     A number underlined in one stroke is one blob with its line: neither one digit nor cut
-    well into digits (every column holds the line's ink). The line is the ink in horizontal
-    runs at least ``_UNDERLINE_RUN`` of the blob's width long (an opening along the rows)
-    that starts in the blob's lower half, together spans ``_UNDERLINE_SPAN`` of its width and
-    reaches out past the ink above it on one side at least (a bowl's foot does not), followed
-    (a curve fitted to it) from side to side of the blob. The parts are what is left, as
+    well into digits (every column holds the line's ink). The line is the ink in straight
+    runs at least ``_UNDERLINE_RUN`` of the blob's width long, level or tilted by up to
+    ``_UNDERLINE_TILT`` degrees (:func:`_straight_runs`), that starts in the blob's lower
+    half, together spans ``_UNDERLINE_SPAN`` of its width and reaches out past the ink above
+    it on one side at least (a bowl's foot does not), followed (a curve fitted to it) from
+    side to side of the blob. The parts are what is left, as
     blobs with the ink (``config.min_ink_px``) and shape (``config.max_aspect``) a digit can
     have.
 
@@ -1119,7 +1120,7 @@ def strip_underline(cand: Candidate, config: ScanConfig) -> list[Candidate] | No
     """
     mask = (cand.mask > 0).astype(np.uint8)
     h, w = mask.shape
-    runs = _level_runs(mask, max(3, round(_UNDERLINE_RUN * w)))
+    runs = _straight_runs(mask, max(3, round(_UNDERLINE_RUN * w)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     low = [i for i in range(1, n) if stats[i, cv2.CC_STAT_TOP] >= h / 2]
     if not low:
@@ -1145,11 +1146,11 @@ def strip_underline(cand: Candidate, config: ScanConfig) -> list[Candidate] | No
     return sorted(parts, key=lambda part: part.bbox.x) or None
 
 
-def _level_runs(mask: NDArray[np.uint8], length: int) -> NDArray[np.uint8]:
+def _straight_runs(mask: NDArray[np.uint8], length: int) -> NDArray[np.uint8]:
     """The ink in straight runs ``length`` long, level or tilted by up to ``_UNDERLINE_TILT``.
 
-    An opening by a one-pixel line at each of a few angles: a thin line drawn by hand with a
-    slight tilt or sweep holds no level run as long as it, but a tilted one.
+    The union of openings by a one-pixel line at seven angles: a thin line drawn by hand
+    with a slight tilt or sweep holds no level run as long as it, but a tilted one.
     """
     out = np.zeros_like(mask)
     for degrees in np.linspace(-_UNDERLINE_TILT, _UNDERLINE_TILT, 7):

@@ -18,6 +18,12 @@ from digitscan.types import BBox, Candidate
 RESOURCES = Path(__file__).parent / "resources"
 
 
+def _labelled_crops(folder: str) -> list[tuple[Path, str]]:
+    """(path, label) of each real crop in ``resources/FOLDER``, as its labels.csv lists them."""
+    rows = (RESOURCES / folder / "labels.csv").read_text().split()[1:]
+    return [(RESOURCES / folder / row.split(",")[0], row.split(",")[1]) for row in rows]
+
+
 def test_reads_two_strings_top_to_bottom(render_page) -> None:
     image, _ = render_page(["4096", "1735"])
     before = image.copy()
@@ -247,8 +253,7 @@ def test_a_number_written_all_with_a_fine_pen_is_read(monkeypatch) -> None:
     # digit on the crop to measure it by, it was never reconsidered and the crop read nothing.
     from digitscan import segment
 
-    rows = (RESOURCES / "fine-pen" / "labels.csv").read_text().split()[1:]
-    paths = [(RESOURCES / "fine-pen" / row.split(",")[0], row.split(",")[1]) for row in rows]
+    paths = _labelled_crops("fine-pen")
     assert [digitscan.read(path).text for path, _ in paths] == [label for _, label in paths]
     # Without reconsidering hairlines, the crops whose hairline no line check takes for a digit
     # read nothing (two of four: the others' strokes pass as digits since lines are measured
@@ -262,8 +267,7 @@ def test_a_faint_ruling_broken_into_dashes_is_a_line() -> None:
     # threshold keeps only in dashes. The crop is enlarged ~5x, and the line's darkness with
     # its blur was wider than a line may be: no line was found and each dash read as a 1
     # ("107" read "1", "107"). Traced by its ridge, the line is found and its dashes go with it.
-    rows = (RESOURCES / "ruling" / "labels.csv").read_text().split()[1:]
-    paths = [(RESOURCES / "ruling" / row.split(",")[0], row.split(",")[1]) for row in rows]
+    paths = _labelled_crops("ruling")
     assert [digitscan.read(path).text for path, _ in paths] == [label for _, label in paths]
 
 
@@ -888,8 +892,7 @@ def test_a_fours_crossbar_is_no_printed_line() -> None:
     # shortest line by its own size (32 px, less than a digit is wide): the crossbar was
     # removed as a line, and the 4's three pieces read "111". Measured by the page holding
     # the crop's text, a line is at least a digit long.
-    rows = (RESOURCES / "crossbar" / "labels.csv").read_text().split()[1:]
-    paths = [(RESOURCES / "crossbar" / row.split(",")[0], row.split(",")[1]) for row in rows]
+    paths = _labelled_crops("crossbar")
     assert [digitscan.read(path).text for path, _ in paths] == [label for _, label in paths]
 
 
@@ -898,16 +901,14 @@ def test_touching_slanted_digits_are_cut_along_their_slant(monkeypatch) -> None:
     # touching the 0: cut upright, the 1's top went with the 0, and "10." read "16".
     from digitscan import segment
 
-    rows = (RESOURCES / "slanted" / "labels.csv").read_text().split()[1:]
-    paths = [(RESOURCES / "slanted" / row.split(",")[0], row.split(",")[1]) for row in rows]
+    paths = _labelled_crops("slanted")
     assert [digitscan.read(path).text for path, _ in paths] == [label for _, label in paths]
     monkeypatch.setattr(segment, "cut_slant", lambda mask, parts: 0.0)
     assert all(digitscan.read(path).text != label for path, label in paths)
 
 
 def _underlined_crops(tail: bool) -> list[tuple[Path, str]]:
-    rows = (RESOURCES / "underlined" / "labels.csv").read_text().split()[1:]
-    paths = [(RESOURCES / "underlined" / row.split(",")[0], row.split(",")[1]) for row in rows]
+    paths = _labelled_crops("underlined")
     return [(path, label) for path, label in paths if ("0236a" in path.name) == tail]
 
 
@@ -940,8 +941,7 @@ def test_an_underline_drawn_with_a_tilt_is_taken_out_too(monkeypatch) -> None:
     # one is. Found only level, the line stayed: "40" read "1", "98" read "18".
     from digitscan import segment
 
-    rows = (RESOURCES / "underlined-tilted" / "labels.csv").read_text().split()[1:]
-    paths = [(RESOURCES / "underlined-tilted" / r.split(",")[0], r.split(",")[1]) for r in rows]
+    paths = _labelled_crops("underlined-tilted")
     assert [digitscan.read(path).text for path, _ in paths] == [label for _, label in paths]
     monkeypatch.setattr(segment, "_UNDERLINE_TILT", 0.0)
     assert all(digitscan.read(path).text != label for path, label in paths)
@@ -953,8 +953,7 @@ def test_a_narrow_blob_read_as_several_digits_is_cut(monkeypatch) -> None:
     # and the crop read nothing. Read so, it is cut and read again.
     from digitscan import pipeline
 
-    rows = (RESOURCES / "joined" / "labels.csv").read_text().split()[1:]
-    paths = [(RESOURCES / "joined" / row.split(",")[0], row.split(",")[1]) for row in rows]
+    paths = _labelled_crops("joined")
     assert [digitscan.read(path).text for path, _ in paths] == [label for _, label in paths]
     monkeypatch.setattr(pipeline, "_regroup", lambda *args: None)
     assert all(digitscan.read(path).text == "" for path, _ in paths)
